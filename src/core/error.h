@@ -1,0 +1,40 @@
+// Errors and checks that survive release builds.
+//
+// `lorax::Error` is a user-facing error: a bad file, a bad request, a bad flag. Its message names
+// what was wrong (file, tensor, field). `LORAX_CHECK` raises one when a condition on outside input
+// fails; `assert` stays for internal invariants only.
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace lorax {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+namespace detail {
+// Builds a message from any streamable parts: error_message("tensor ", name, " has ", n, " dims").
+template <typename... Parts>
+std::string error_message(const Parts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return out.str();
+}
+}  // namespace detail
+
+template <typename... Parts>
+[[noreturn]] void fail(const Parts&... parts) {
+  throw Error(detail::error_message(parts...));
+}
+
+}  // namespace lorax
+
+// LORAX_CHECK(cond, "part", value, "part", ...): throws lorax::Error with the joined parts.
+#define LORAX_CHECK(cond, ...)                     \
+  do {                                             \
+    if (!(cond)) ::lorax::fail(__VA_ARGS__);       \
+  } while (0)
