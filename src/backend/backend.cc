@@ -1,0 +1,13 @@
+#include "backend/backend.h"
+
+#include <cstring>
+
+namespace lorax {
+
+Tensor Backend::upload_i32(const std::vector<int32_t>& values) {
+  Tensor host = Tensor::empty({int64_t(values.size())}, DType::I32);
+  if (!values.empty()) std::memcpy(host.raw(), values.data(), values.size() * sizeof(int32_t));
+  return upload(host);
+}
+
+}  // namespace lorax

@@ -1,0 +1,27 @@
+// `lorax bench`: prefill and decode throughput of the CPU engine on a checkpoint or on a
+// synthetic shape with random weights, each figure printed beside the memory-bandwidth floor
+// (weight bytes read per decode step over measured read bandwidth).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/model_options.h"
+
+namespace lorax {
+
+struct BenchOptions {
+  ModelOptions model;          // --model for a checkpoint, else --shape
+  std::string shape = "llama-3.2-1b";
+  std::string dtype = "bf16";  // weights of synthetic shapes
+  int64_t prompt_tokens = 128;
+  int64_t decode_tokens = 32;
+  std::vector<int64_t> batch_sizes = {1};
+};
+
+int run_bench(const BenchOptions& options);
+
+// Synthetic configurations: "llama-3.2-1b", "gemma-2b", "tiny". Throws for unknown names.
+ModelConfig synthetic_config(const std::string& shape);
+
+}  // namespace lorax

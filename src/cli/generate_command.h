@@ -1,0 +1,33 @@
+// `lorax generate`: the offline batch command. Reads one JSON request a line, schedules them all
+// together through the engine (one continuously batched run), and writes one JSON result a line
+// in request order.
+//
+// Request: {"id": any, "prompt_ids": [int], "max_new_tokens": int, "temperature": number,
+//           "top_k": int, "top_p": number, "seed": int, "top_logprobs": 0..20,
+//           "prompt_logprobs": bool, "ignore_eos": bool}
+// Result:  {"id", "prompt_ids", "generated_ids", "finish_reason": "length"|"eos",
+//           "prompt_logprobs": null | [null, {"id", "logprob", "top": [[id, logprob], ...]}, ...],
+//           "logprobs": [{"id", "logprob", "top": [...]}, ...]}
+// A line that cannot be served is answered {"id", "error": "..."} in its place; the others run
+// normally and the command exits with status 2 at the end.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "cli/model_options.h"
+
+namespace lorax {
+
+struct GenerateOptions {
+  ModelOptions model;
+  std::string requests_path = "-";
+  bool progress = true;
+};
+
+// Runs the whole command on already-open streams; returns the exit status.
+int run_generate(const GenerateOptions& options, std::istream& requests, std::ostream& results);
+int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& requests,
+                 std::ostream& results);
+
+}  // namespace lorax

@@ -1,0 +1,53 @@
+#include "cli/model_options.h"
+
+#include <chrono>
+
+#include "core/log.h"
+
+namespace lorax {
+
+void ModelOptions::add_to(CLI::App& app, bool model_required) {
+  auto* model = app.add_option("--model", model_dir, "Hugging Face checkpoint directory");
+  if (model_required) model->required();
+  app.add_option("--threads", threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024));
+  app.add_option("--kv-cache-dtype", kv_cache_dtype,
+                 "KV cache element type: auto (activation dtype, f32 on CPU), f32, bf16, f16, fp8")
+      ->check(CLI::IsMember({"auto", "f32", "bf16", "f16", "fp8", "fp8_e4m3"}));
+  app.add_option("--kv-cache-tokens", kv_cache_tokens, "KV cache capacity in tokens")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--block-size", block_size, "tokens per KV cache block")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--max-batch-prefill-tokens", max_batch_prefill_tokens,
+                 "most prompt tokens in one prefill step")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--max-running", max_running, "most sequences decoding at once")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+}
+
+EngineOptions ModelOptions::engine_options() const {
+  EngineOptions e;
+  e.kv.block_size = block_size;
+  e.kv.num_blocks = (kv_cache_tokens + block_size - 1) / block_size;
+  e.kv.dtype = kv_cache_dtype == "auto" ? DType::F32 : parse_dtype(kv_cache_dtype);
+  e.max_batch_prefill_tokens = max_batch_prefill_tokens;
+  e.max_running = max_running;
+  return e;
+}
+
+LoadedModel load_model(const ModelOptions& options) {
+  LoadedModel loaded;
+  loaded.backend = std::make_unique<CpuBackend>(options.threads);
+  const auto start = std::chrono::steady_clock::now();
+  loaded.model = CausalLM::load(options.model_dir, *loaded.backend);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const ModelConfig& c = loaded.model->config();
+  log_info("loaded ", c.model_type, " from ", options.model_dir, ": ", c.num_layers, " layers, hidden ",
+           c.hidden_size, ", heads ", c.num_heads, "/", c.num_kv_heads, " x ", c.head_dim,
+           ", vocab ", c.vocab_size, ", rope ", rope_type_name(c.rope.type), ", ",
+           loaded.model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
+           loaded.backend->name());
+  return loaded;
+}
+
+}  // namespace lorax

@@ -1,0 +1,36 @@
+// Flags shared by every command that loads a model: where it is, how many threads, the KV
+// cache's size and dtype, and the engine's batch limits.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "backend/cpu/cpu_backend.h"
+#include "engine/engine.h"
+#include "model/causal_lm.h"
+
+namespace lorax {
+
+struct ModelOptions {
+  std::string model_dir;
+  int threads = 0;  // 0: all hardware threads
+  std::string kv_cache_dtype = "auto";
+  int64_t kv_cache_tokens = 16384;
+  int64_t block_size = 16;
+  int64_t max_batch_prefill_tokens = 4096;
+  int64_t max_running = 256;
+
+  void add_to(CLI::App& app, bool model_required);
+  EngineOptions engine_options() const;
+};
+
+// A loaded model with the backend it runs on.
+struct LoadedModel {
+  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<CausalLM> model;
+};
+LoadedModel load_model(const ModelOptions& options);
+
+}  // namespace lorax

@@ -1,0 +1,258 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace lorax {
+
+const char* finish_reason_name(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::None: return "none";
+    case FinishReason::Length: return "length";
+    case FinishReason::Eos: return "eos";
+    case FinishReason::Cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+Engine::Engine(CausalLM& model, const EngineOptions& options)
+    : model_(model), options_(options), cache_(model, options.kv),
+      eos_ids_(model.config().eos_token_ids) {
+  LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0,
+              "engine limits must be positive");
+}
+
+uint64_t Engine::add(GenerationRequest request) {
+  const int64_t len = int64_t(request.prompt_ids.size());
+  const int64_t vocab = model_.config().vocab_size;
+  LORAX_CHECK(len > 0, "prompt is empty");
+  for (int32_t id : request.prompt_ids)
+    LORAX_CHECK(id >= 0 && id < vocab, "prompt token id ", id, " is outside the vocabulary (0..",
+                vocab - 1, ")");
+  LORAX_CHECK(request.max_new_tokens >= 0, "max_new_tokens must be >= 0");
+  LORAX_CHECK(request.top_logprobs >= 0 && request.top_logprobs <= 20,
+              "top_logprobs must be between 0 and 20");
+  LORAX_CHECK(len < model_.max_positions(), "prompt has ", len, " tokens; the model's context is ",
+              model_.max_positions());
+  const int64_t needed = std::min(len + request.max_new_tokens, model_.max_positions());
+  const int64_t capacity = cache_.blocks().num_blocks() * cache_.block_size();
+  LORAX_CHECK(needed <= capacity, "request needs ", needed, " tokens of KV cache but the cache "
+              "holds ", capacity);
+  auto seq = std::make_unique<Sequence>();
+  seq->id = next_id_++;
+  seq->tokens = request.prompt_ids;
+  seq->prompt_len = len;
+  seq->rng.seed(request.sampling.seed);
+  seq->request = std::move(request);
+  const uint64_t id = seq->id;
+  waiting_.push_back(std::move(seq));
+  return id;
+}
+
+void Engine::cancel(uint64_t request_id) {
+  auto matches = [&](const SequencePtr& s) { return s->id == request_id; };
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it)
+    if (matches(*it)) {
+      cache_.blocks().release((*it)->block_table);
+      waiting_.erase(it);
+      return;
+    }
+  for (auto it = running_.begin(); it != running_.end(); ++it)
+    if (matches(*it)) {
+      cache_.blocks().release((*it)->block_table);
+      running_.erase(it);
+      return;
+    }
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s = counters_;
+  s.waiting = int64_t(waiting_.size());
+  s.running = int64_t(running_.size());
+  s.kv_blocks_total = cache_.blocks().num_blocks();
+  s.kv_blocks_free = cache_.blocks().num_free();
+  return s;
+}
+
+std::vector<StepOutput> Engine::step() {
+  std::vector<SequencePtr> admitted = admit();
+  if (!admitted.empty()) return prefill_step(std::move(admitted));
+  if (!running_.empty()) return decode_step();
+  return {};
+}
+
+std::vector<Engine::SequencePtr> Engine::admit() {
+  std::vector<SequencePtr> admitted;
+  int64_t tokens = 0;
+  while (!waiting_.empty() &&
+         int64_t(running_.size() + admitted.size()) < options_.max_running) {
+    Sequence& seq = *waiting_.front();
+    const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
+    if (!admitted.empty() && tokens + fresh > options_.max_batch_prefill_tokens) break;
+    const int64_t need = cache_.blocks_for(int64_t(seq.tokens.size())) -
+                         int64_t(seq.block_table.size());
+    if (!cache_.blocks().can_allocate(need)) break;  // FIFO: later requests wait their turn
+    cache_.blocks().allocate(need, seq.block_table);
+    tokens += fresh;
+    admitted.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  return admitted;
+}
+
+int32_t Engine::slot_of(const Sequence& seq, int64_t position) const {
+  const int64_t bs = cache_.block_size();
+  return int32_t(seq.block_table[size_t(position / bs)] * bs + position % bs);
+}
+
+void Engine::fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const {
+  size_t max_blocks = 1;
+  for (const Sequence* s : seqs) max_blocks = std::max(max_blocks, s->block_table.size());
+  batch.max_blocks = int64_t(max_blocks);
+  batch.block_tables.assign(seqs.size() * max_blocks, -1);
+  for (size_t b = 0; b < seqs.size(); ++b) {
+    std::copy(seqs[b]->block_table.begin(), seqs[b]->block_table.end(),
+              batch.block_tables.begin() + int64_t(b * max_blocks));
+    batch.seqlen.push_back(int32_t(seqs[b]->tokens.size()));
+    batch.max_s = std::max<int64_t>(batch.max_s, int64_t(seqs[b]->tokens.size()));
+  }
+}
+
+std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) {
+  ForwardBatch batch;
+  batch.cu_seqlen_prefill.push_back(0);
+  std::vector<Sequence*> seqs;
+  std::vector<std::pair<int32_t, int32_t>> rows;  // per sequence: [first, end) logits rows
+  for (auto& owned : admitted) {
+    Sequence& seq = *owned;
+    seqs.push_back(&seq);
+    const int64_t begin = seq.num_cached;  // > 0 never happens today: recompute starts at 0
+    const int32_t base = int32_t(batch.input_ids.size());
+    for (int64_t p = begin; p < int64_t(seq.tokens.size()); ++p) {
+      batch.input_ids.push_back(seq.tokens[size_t(p)]);
+      batch.position_ids.push_back(int32_t(p));
+      batch.slots.push_back(slot_of(seq, p));
+    }
+    const int32_t end = int32_t(batch.input_ids.size());
+    batch.cu_seqlen_prefill.push_back(end);
+    const bool want_prompt = seq.request.prompt_logprobs && !seq.prompt_logprobs_done;
+    const int32_t first = int32_t(batch.lm_head_indices.size());
+    for (int32_t r = want_prompt ? base : end - 1; r < end; ++r) batch.lm_head_indices.push_back(r);
+    rows.emplace_back(first, int32_t(batch.lm_head_indices.size()));
+  }
+  fill_tables(batch, seqs);
+  ForwardOutput out = model_.forward(batch, cache_.layers());
+  const Tensor logits = model_.backend().download(out.logits);
+  const int64_t vocab = logits.dim(1);
+  ++counters_.prefill_steps;
+
+  std::vector<StepOutput> outputs;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    Sequence& seq = *seqs[i];
+    seq.num_cached = int64_t(seq.tokens.size());
+    const float* last = logits.data<float>() + int64_t(rows[i].second - 1) * vocab;
+    StepOutput o;
+    if (seq.request.prompt_logprobs && !seq.prompt_logprobs_done) {
+      std::vector<std::optional<TokenLogprob>> prompt(1);
+      for (int64_t j = 1; j < seq.prompt_len; ++j) {
+        const float* row = logits.data<float>() + (rows[i].first + j - 1) * vocab;
+        prompt.push_back(describe_token(row, vocab, seq.tokens[size_t(j)], seq.request.top_logprobs));
+      }
+      o = seq.request.max_new_tokens > seq.generated() ? advance(seq, last) : StepOutput{};
+      o.prompt_logprobs = std::move(prompt);
+      seq.prompt_logprobs_done = true;
+    } else {
+      o = seq.request.max_new_tokens > seq.generated() ? advance(seq, last) : StepOutput{};
+    }
+    o.request_id = seq.id;
+    if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
+    outputs.push_back(std::move(o));
+    running_.push_back(std::move(admitted[i]));
+  }
+  retire_finished(outputs);
+  return outputs;
+}
+
+bool Engine::reserve_decode_slots() {
+  // Oldest first; when blocks run out, the newest running sequence gives its blocks back.
+  for (size_t i = 0; i < running_.size(); ++i) {
+    Sequence& seq = *running_[i];
+    const int64_t need = cache_.blocks_for(int64_t(seq.tokens.size())) -
+                         int64_t(seq.block_table.size());
+    while (need > 0 && !cache_.blocks().can_allocate(need)) {
+      SequencePtr victim = std::move(running_.back());
+      running_.pop_back();
+      const bool self = victim.get() == &seq;
+      preempt(std::move(victim));
+      if (self) return !running_.empty();
+    }
+    if (need > 0) cache_.blocks().allocate(need, seq.block_table);
+  }
+  return !running_.empty();
+}
+
+void Engine::preempt(SequencePtr seq) {
+  cache_.blocks().release(seq->block_table);
+  seq->num_cached = 0;
+  ++counters_.preemptions;
+  waiting_.push_front(std::move(seq));
+}
+
+std::vector<StepOutput> Engine::decode_step() {
+  if (!reserve_decode_slots()) return {};
+  ForwardBatch batch;
+  std::vector<Sequence*> seqs;
+  for (auto& owned : running_) {
+    Sequence& seq = *owned;
+    seqs.push_back(&seq);
+    const int64_t p = int64_t(seq.tokens.size()) - 1;
+    batch.input_ids.push_back(seq.tokens.back());
+    batch.position_ids.push_back(int32_t(p));
+    batch.slots.push_back(slot_of(seq, p));
+  }
+  fill_tables(batch, seqs);
+  ForwardOutput out = model_.forward(batch, cache_.layers());
+  const Tensor logits = model_.backend().download(out.logits);
+  const int64_t vocab = logits.dim(1);
+  ++counters_.decode_steps;
+  std::vector<StepOutput> outputs;
+  for (size_t b = 0; b < seqs.size(); ++b) {
+    seqs[b]->num_cached = int64_t(seqs[b]->tokens.size());
+    StepOutput o = advance(*seqs[b], logits.data<float>() + int64_t(b) * vocab);
+    o.request_id = seqs[b]->id;
+    outputs.push_back(std::move(o));
+  }
+  retire_finished(outputs);
+  return outputs;
+}
+
+StepOutput Engine::advance(Sequence& seq, const float* logits) {
+  const int64_t vocab = model_.config().vocab_size;
+  const int32_t id = sample_token(logits, vocab, seq.request.sampling, seq.rng);
+  StepOutput o;
+  o.token = describe_token(logits, vocab, id, seq.request.top_logprobs);
+  seq.tokens.push_back(id);
+  const bool eos = !seq.request.ignore_eos &&
+                   std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
+  if (eos) {
+    o.finish = FinishReason::Eos;
+  } else if (seq.generated() >= seq.request.max_new_tokens ||
+             int64_t(seq.tokens.size()) >= model_.max_positions()) {
+    o.finish = FinishReason::Length;
+  }
+  return o;
+}
+
+void Engine::retire_finished(std::vector<StepOutput>& outputs) {
+  for (const StepOutput& o : outputs) {
+    if (o.finish == FinishReason::None) continue;
+    auto it = std::find_if(running_.begin(), running_.end(),
+                           [&](const SequencePtr& s) { return s->id == o.request_id; });
+    if (it == running_.end()) continue;
+    cache_.blocks().release((*it)->block_table);
+    running_.erase(it);
+  }
+}
+
+}  // namespace lorax

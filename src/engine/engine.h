@@ -1,0 +1,113 @@
+// The generation engine: owns the KV cache, admits requests, builds each step's flat batch,
+// runs the model, samples, and reports what every sequence produced.
+//
+// Contract of step(): one forward pass per call. If waiting requests can be admitted (free KV
+// blocks for their whole prompt, within max_batch_prefill_tokens and max_running), the step is a
+// prefill of those requests; otherwise it is a decode of every running sequence. When a decode
+// needs a block and none is free, the newest running sequence is preempted: its blocks are freed
+// and it goes back to the front of the queue, to be recomputed (prompt + what it generated) when
+// room returns. Each sequence's numbers depend only on its own tokens, never on its batch mates.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/paged_kv_cache.h"
+#include "engine/sampling.h"
+#include "model/causal_lm.h"
+
+namespace lorax {
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt_ids;
+  int64_t max_new_tokens = 16;
+  SamplingParams sampling;
+  int top_logprobs = 0;          // alternatives reported per token, 0..20
+  bool prompt_logprobs = false;  // also report log-probabilities of the prompt tokens
+  bool ignore_eos = false;
+};
+
+enum class FinishReason { None, Length, Eos, Cancelled };
+const char* finish_reason_name(FinishReason reason);
+
+// What one step produced for one request.
+struct StepOutput {
+  uint64_t request_id = 0;
+  // Set on the request's first prefill when prompt_logprobs was asked: entry j is the
+  // log-probability of prompt token j given those before it (entry 0 has none).
+  std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs;
+  std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
+  FinishReason finish = FinishReason::None;
+};
+
+struct EngineOptions {
+  KvCacheOptions kv;
+  int64_t max_batch_prefill_tokens = 4096;
+  int64_t max_running = 256;
+};
+
+struct EngineStats {
+  int64_t waiting = 0;
+  int64_t running = 0;
+  int64_t kv_blocks_total = 0;
+  int64_t kv_blocks_free = 0;
+  int64_t preemptions = 0;
+  int64_t prefill_steps = 0;
+  int64_t decode_steps = 0;
+};
+
+class Engine {
+ public:
+  Engine(CausalLM& model, const EngineOptions& options);
+
+  // Validates and queues a request; throws lorax::Error saying what is wrong with it.
+  uint64_t add(GenerationRequest request);
+  void cancel(uint64_t request_id);  // frees its blocks at once; no further output
+  bool has_work() const { return !waiting_.empty() || !running_.empty(); }
+  std::vector<StepOutput> step();
+  EngineStats stats() const;
+  const CausalLM& model() const { return model_; }
+  const PagedKvCache& kv_cache() const { return cache_; }
+
+ private:
+  struct Sequence {
+    uint64_t id = 0;
+    GenerationRequest request;
+    std::vector<int32_t> tokens;  // prompt, then generated tokens
+    int64_t prompt_len = 0;
+    int64_t num_cached = 0;       // tokens whose K/V are in the cache
+    std::vector<int32_t> block_table;
+    bool prompt_logprobs_done = false;
+    std::mt19937_64 rng;
+    int64_t generated() const { return int64_t(tokens.size()) - prompt_len; }
+  };
+  using SequencePtr = std::unique_ptr<Sequence>;
+
+  std::vector<StepOutput> prefill_step(std::vector<SequencePtr> admitted);
+  std::vector<StepOutput> decode_step();
+  std::vector<SequencePtr> admit();
+  bool reserve_decode_slots();
+  void preempt(SequencePtr seq);
+  void fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const;
+  int32_t slot_of(const Sequence& seq, int64_t position) const;
+  // Samples from a logits row, appends the token, decides whether the sequence is finished.
+  StepOutput advance(Sequence& seq, const float* logits);
+  void retire_finished(std::vector<StepOutput>& outputs);
+
+  CausalLM& model_;
+  EngineOptions options_;
+  PagedKvCache cache_;
+  std::vector<int32_t> eos_ids_;
+  uint64_t next_id_ = 1;
+  std::deque<SequencePtr> waiting_;
+  std::vector<SequencePtr> running_;  // in admission order: the newest is last
+  EngineStats counters_;
+};
+
+}  // namespace lorax

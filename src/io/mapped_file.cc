@@ -1,0 +1,52 @@
+#include "io/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace lorax {
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  LORAX_CHECK(fd >= 0, "cannot open ", path, ": ", std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    fail("cannot read ", path, ": not a regular file");
+  }
+  const size_t size = size_t(info.st_size);
+  const char* data = nullptr;
+  if (size > 0) {
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int map_errno = errno;
+    ::close(fd);
+    LORAX_CHECK(mapped != MAP_FAILED, "cannot map ", path, ": ", std::strerror(map_errno));
+    data = static_cast<const char*>(mapped);
+  } else {
+    ::close(fd);
+  }
+  return std::make_shared<MappedFile>(Key{}, path, data, size);
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  LORAX_CHECK(in.good(), "cannot open ", path, ": ", std::strerror(errno));
+  std::ostringstream content;
+  content << in.rdbuf();
+  LORAX_CHECK(!in.bad(), "error reading ", path);
+  return content.str();
+}
+
+}  // namespace lorax

@@ -1,0 +1,29 @@
+// The input of one forward pass, flat as in the seeds' contract: the tokens of all sequences of
+// the step concatenated, no padding. A step is either a prefill (cu_seqlen_prefill present: each
+// sequence contributes its new prompt tokens) or a decode (one token per sequence).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace lorax {
+
+struct ForwardBatch {
+  std::vector<int32_t> input_ids;          // [T]
+  std::vector<int32_t> position_ids;       // [T]
+  std::vector<int32_t> cu_seqlen_prefill;  // [B + 1] for a prefill step; empty for decode
+  std::vector<int32_t> slots;              // [T] cache slot each token's K/V is written to
+  std::vector<int32_t> block_tables;       // [B, max_blocks] row-major, -1 past the end
+  int64_t max_blocks = 0;
+  std::vector<int32_t> seqlen;             // [B] tokens in the cache after this step
+  int64_t max_s = 0;                       // max of seqlen
+  // Rows of the step that get logits; empty means the last token of each sequence.
+  std::vector<int32_t> lm_head_indices;
+  bool skip_lm_head = false;               // return final hidden states instead of logits
+
+  bool is_prefill() const { return !cu_seqlen_prefill.empty(); }
+  int64_t num_tokens() const { return int64_t(input_ids.size()); }
+  int64_t num_sequences() const { return int64_t(seqlen.size()); }
+};
+
+}  // namespace lorax
