@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds (Release) and runs every test. Tests read ../shared/fixtures in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$(nproc)"
+ctest --test-dir build --output-on-failure -j "$(nproc)"

@@ -1,0 +1,78 @@
+// Every base case of every fixture model: full-vocabulary log-probabilities at every prompt
+// position within 1e-4 of the float64 reference, through the paged prefill path.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backend/cpu/cpu_backend.h"
+#include "engine/paged_kv_cache.h"
+#include "model/causal_lm.h"
+#include "support/fixtures.h"
+
+namespace lorax {
+namespace {
+
+constexpr double kLogprobTolerance = 1e-4;
+
+// Prefill of one prompt with logits for every position.
+Tensor prompt_logits(CausalLM& model, const std::vector<int32_t>& ids, DType kv_dtype) {
+  KvCacheOptions kv;
+  kv.block_size = 16;
+  kv.num_blocks = int64_t(ids.size()) / 16 + 2;
+  kv.dtype = kv_dtype;
+  PagedKvCache cache(model, kv);
+  ForwardBatch batch;
+  std::vector<int32_t> table;
+  cache.blocks().allocate(cache.blocks_for(int64_t(ids.size())), table);
+  for (size_t p = 0; p < ids.size(); ++p) {
+    batch.input_ids.push_back(ids[p]);
+    batch.position_ids.push_back(int32_t(p));
+    batch.slots.push_back(table[p / 16] * 16 + int32_t(p % 16));
+    batch.lm_head_indices.push_back(int32_t(p));
+  }
+  batch.cu_seqlen_prefill = {0, int32_t(ids.size())};
+  batch.block_tables = table;
+  batch.max_blocks = int64_t(table.size());
+  batch.seqlen = {int32_t(ids.size())};
+  batch.max_s = int64_t(ids.size());
+  return model.forward(batch, cache.layers()).logits;
+}
+
+double max_logprob_error(const Tensor& ours, const Tensor& reference) {
+  const auto a = testing::log_softmax_rows(ours);
+  const auto b = testing::log_softmax_rows(reference);
+  double worst = 0;
+  for (size_t r = 0; r < a.size(); ++r)
+    for (size_t i = 0; i < a[r].size(); ++i) worst = std::max(worst, std::fabs(a[r][i] - b[r][i]));
+  return worst;
+}
+
+class FixtureLogits : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FixtureLogits, BaseCasesMatchReference) {
+  CpuBackend backend(2);
+  auto model = CausalLM::load(testing::model_dir(GetParam()), backend);
+  const auto cases = testing::base_cases(GetParam());
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    const Tensor logits = prompt_logits(*model, c.input_ids, DType::F32);
+    ASSERT_EQ(logits.shape(), c.logits.shape());
+    const double err = max_logprob_error(logits, c.logits);
+    EXPECT_LT(err, kLogprobTolerance) << GetParam() << " prompt " << c.prompt;
+    RecordProperty("max_err_prompt_" + std::to_string(c.prompt), std::to_string(err));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, FixtureLogits,
+                         ::testing::Values("llama-tiny", "llama-tiny-llama3rope",
+                                           "llama-tiny-linearrope-bf16", "gemma-tiny",
+                                           "gemma-tiny-bf16", "stories260K"),
+                         [](const auto& info) {
+                           std::string name = info.param;
+                           for (char& ch : name)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace lorax
