@@ -1,0 +1,157 @@
+// The engine's scheduling: continuous batching, preemption under KV pressure, cancellation, and
+// results that do not depend on batching.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
+#include "support/fixtures.h"
+
+namespace lorax {
+namespace {
+
+struct SequenceRun {
+  std::vector<int32_t> ids;
+  std::vector<float> logprobs;
+  FinishReason finish = FinishReason::None;
+};
+
+std::map<uint64_t, SequenceRun> run_all(Engine& engine) {
+  std::map<uint64_t, SequenceRun> runs;
+  int guard = 0;
+  while (engine.has_work() && ++guard < 100000)
+    for (const auto& o : engine.step()) {
+      SequenceRun& r = runs[o.request_id];
+      if (o.token) {
+        r.ids.push_back(o.token->id);
+        r.logprobs.push_back(o.token->logprob);
+      }
+      if (o.finish != FinishReason::None) r.finish = o.finish;
+    }
+  return runs;
+}
+
+GenerationRequest request(std::vector<int32_t> prompt, int64_t max_new) {
+  GenerationRequest r;
+  r.prompt_ids = std::move(prompt);
+  r.max_new_tokens = max_new;
+  r.ignore_eos = true;
+  return r;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  CpuBackend backend{2};
+  std::unique_ptr<CausalLM> model = CausalLM::load(testing::model_dir("stories260K"), backend);
+  std::vector<std::vector<int32_t>> prompts() {
+    std::vector<std::vector<int32_t>> out;
+    for (const auto& c : testing::base_cases("stories260K")) out.push_back(c.input_ids);
+    out.push_back({1});
+    out.push_back({1, 403});
+    return out;
+  }
+};
+
+TEST_F(EngineTest, PreemptionUnderKvPressureGivesTheSameTokens) {
+  const auto ps = prompts();
+  std::vector<SequenceRun> alone;
+  for (const auto& p : ps) {
+    Engine engine(*model, EngineOptions{});
+    engine.add(request(p, 60));
+    alone.push_back(run_all(engine).begin()->second);
+  }
+  EngineOptions tight;
+  tight.kv.num_blocks = 8;  // 128 tokens for six sequences of up to ~70: must preempt
+  tight.kv.block_size = 16;
+  Engine engine(*model, tight);
+  std::vector<uint64_t> ids;
+  for (const auto& p : ps) ids.push_back(engine.add(request(p, 60)));
+  auto runs = run_all(engine);
+  EXPECT_GT(engine.stats().preemptions, 0);
+  EXPECT_EQ(engine.stats().kv_blocks_free, 8);  // everything returned
+  for (size_t i = 0; i < ps.size(); ++i) {
+    EXPECT_EQ(runs[ids[i]].ids, alone[i].ids) << "prompt " << i;
+    EXPECT_EQ(runs[ids[i]].finish, FinishReason::Length);
+    ASSERT_EQ(runs[ids[i]].logprobs.size(), alone[i].logprobs.size());
+    for (size_t t = 0; t < alone[i].logprobs.size(); ++t)
+      EXPECT_NEAR(runs[ids[i]].logprobs[t], alone[i].logprobs[t], 1e-4);
+  }
+}
+
+TEST_F(EngineTest, LateArrivalsJoinARunningBatch) {
+  const auto ps = prompts();
+  Engine engine(*model, EngineOptions{});
+  const uint64_t first = engine.add(request(ps[0], 30));
+  std::map<uint64_t, SequenceRun> runs;
+  auto record = [&](const std::vector<StepOutput>& outs) {
+    for (const auto& o : outs)
+      if (o.token) runs[o.request_id].ids.push_back(o.token->id);
+  };
+  for (int i = 0; i < 5; ++i) record(engine.step());
+  const uint64_t second = engine.add(request(ps[1], 10));
+  while (engine.has_work()) record(engine.step());
+  EXPECT_EQ(runs[first].ids.size(), 30u);
+  EXPECT_EQ(runs[second].ids.size(), 10u);
+  Engine solo(*model, EngineOptions{});
+  solo.add(request(ps[1], 10));
+  EXPECT_EQ(run_all(solo).begin()->second.ids, runs[second].ids);
+  EXPECT_GT(engine.stats().prefill_steps, 1);
+}
+
+TEST_F(EngineTest, CancelFreesBlocksAtOnce) {
+  Engine engine(*model, EngineOptions{});
+  const uint64_t id = engine.add(request(prompts()[0], 100));
+  engine.step();
+  EXPECT_LT(engine.stats().kv_blocks_free, engine.stats().kv_blocks_total);
+  engine.cancel(id);
+  EXPECT_EQ(engine.stats().kv_blocks_free, engine.stats().kv_blocks_total);
+  EXPECT_FALSE(engine.has_work());
+}
+
+TEST_F(EngineTest, RejectsRequestsItCannotServe) {
+  EngineOptions small;
+  small.kv.num_blocks = 2;
+  Engine engine(*model, small);
+  EXPECT_THROW(engine.add(request({}, 5)), Error);
+  EXPECT_THROW(engine.add(request({1, 600}, 5)), Error);          // vocabulary is 512
+  EXPECT_THROW(engine.add(request({1, 2, 3}, 100)), Error);        // 103 tokens > 32 in cache
+  GenerationRequest r = request({1}, 5);
+  r.top_logprobs = 21;
+  EXPECT_THROW(engine.add(r), Error);
+  EXPECT_NO_THROW(engine.add(request({1, 2, 3}, 20)));
+}
+
+TEST_F(EngineTest, SeededSamplingIsReproducible) {
+  auto sample = [&](uint64_t seed) {
+    Engine engine(*model, EngineOptions{});
+    GenerationRequest r = request({1}, 40);
+    r.sampling.temperature = 1.0f;
+    r.sampling.top_k = 50;
+    r.sampling.top_p = 0.9f;
+    r.sampling.seed = seed;
+    engine.add(r);
+    engine.add(request({1, 403}, 40));  // a batch mate must not disturb it
+    return run_all(engine).begin()->second.ids;
+  };
+  EXPECT_EQ(sample(7), sample(7));
+  EXPECT_NE(sample(7), sample(8));
+}
+
+TEST(KvBlockAllocator, HandsOutAndTakesBackBlocks) {
+  KvBlockAllocator blocks(4);
+  std::vector<int32_t> a, b;
+  blocks.allocate(3, a);
+  EXPECT_EQ(blocks.num_free(), 1);
+  EXPECT_FALSE(blocks.can_allocate(2));
+  EXPECT_THROW(blocks.allocate(2, b), Error);
+  blocks.release(a);
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(blocks.num_free(), 4);
+  blocks.allocate(4, b);
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(b, (std::vector<int32_t>{0, 1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace lorax
