@@ -132,9 +132,10 @@ int run_bench(const BenchOptions& options) {
   const double floor_steps = bandwidth / double(step_bytes);
 
   std::printf("\nlorax bench: %s on %s\n", label.c_str(), backend.name().c_str());
-  std::printf("weights read per decode step: %.1f MiB; read bandwidth: %.1f GB/s; "
-              "decode ceiling: %.1f steps/s\n",
-              double(step_bytes) / (1 << 20), bandwidth / 1e9, floor_steps);
+  std::printf(
+      "weights read per decode step: %.1f MiB; read bandwidth: %.1f GB/s; "
+      "decode ceiling: %.1f steps/s\n",
+      double(step_bytes) / (1 << 20), bandwidth / 1e9, floor_steps);
   std::printf("prompt %lld tokens, %lld decode steps\n\n", (long long)options.prompt_tokens,
               (long long)options.decode_tokens);
   std::printf("| batch | prefill tok/s | decode tok/s | decode ceiling tok/s | of ceiling |\n");

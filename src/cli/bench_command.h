@@ -11,7 +11,7 @@
 namespace lorax {
 
 struct BenchOptions {
-  ModelOptions model;          // --model for a checkpoint, else --shape
+  ModelOptions model;  // --model for a checkpoint, else --shape
   std::string shape = "llama-3.2-1b";
   std::string dtype = "bf16";  // weights of synthetic shapes
   int64_t prompt_tokens = 128;

@@ -33,8 +33,8 @@ T get_field(const json& line, const char* key, T fallback, bool (json::*is_type)
 
 GenerationRequest parse_request(const json& line) {
   static const std::set<std::string> known = {
-      "id", "prompt_ids", "max_new_tokens", "temperature", "top_k", "top_p", "seed",
-      "top_logprobs", "prompt_logprobs", "ignore_eos"};
+      "id",    "prompt_ids", "max_new_tokens", "temperature",     "top_k",
+      "top_p", "seed",       "top_logprobs",   "prompt_logprobs", "ignore_eos"};
   for (const auto& [key, value] : line.items())
     LORAX_CHECK(known.count(key), "unknown field \"", key, "\"");
   LORAX_CHECK(line.contains("prompt_ids") && line["prompt_ids"].is_array(),
@@ -47,8 +47,8 @@ GenerationRequest parse_request(const json& line) {
                 " is out of range");
     r.prompt_ids.push_back(int32_t(value));
   }
-  r.max_new_tokens = get_field<int64_t>(line, "max_new_tokens", 16, &json::is_number_integer,
-                                        "an integer");
+  r.max_new_tokens =
+      get_field<int64_t>(line, "max_new_tokens", 16, &json::is_number_integer, "an integer");
   r.sampling.temperature =
       get_field<float>(line, "temperature", 0.0f, &json::is_number, "a number");
   LORAX_CHECK(r.sampling.temperature >= 0.0f, "temperature must be >= 0");
@@ -56,10 +56,11 @@ GenerationRequest parse_request(const json& line) {
   LORAX_CHECK(r.sampling.top_k >= 0, "top_k must be >= 0");
   r.sampling.top_p = get_field<float>(line, "top_p", 1.0f, &json::is_number, "a number");
   LORAX_CHECK(r.sampling.top_p > 0.0f && r.sampling.top_p <= 1.0f, "top_p must be in (0, 1]");
-  r.sampling.seed = get_field<uint64_t>(line, "seed", 0, &json::is_number_unsigned,
-                                        "a non-negative integer");
+  r.sampling.seed =
+      get_field<uint64_t>(line, "seed", 0, &json::is_number_unsigned, "a non-negative integer");
   r.top_logprobs = get_field<int>(line, "top_logprobs", 0, &json::is_number_integer, "an integer");
-  r.prompt_logprobs = get_field<bool>(line, "prompt_logprobs", false, &json::is_boolean, "a boolean");
+  r.prompt_logprobs =
+      get_field<bool>(line, "prompt_logprobs", false, &json::is_boolean, "a boolean");
   r.ignore_eos = get_field<bool>(line, "ignore_eos", false, &json::is_boolean, "a boolean");
   return r;
 }
@@ -89,7 +90,9 @@ std::vector<RequestLine> read_requests(std::istream& in) {
 }
 
 // Error messages may quote bytes of the input; never let them break the output line.
-std::string to_line(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string to_line(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 json token_json(const TokenLogprob& t) {
   json top = json::array();
@@ -157,8 +160,9 @@ int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& 
     }
   }
   if (options.progress)
-    report_progress(engine, steps, tokens,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    report_progress(
+        engine, steps, tokens,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
   int status = 0;
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   lorax::BenchOptions bench_options;
   CLI::App* bench = app.add_subcommand("bench", "prefill/decode throughput on CPU");
   bench_options.model.add_to(*bench, false);
-  bench->add_option("--shape", bench_options.shape, "synthetic shape: llama-3.2-1b, gemma-2b, tiny");
+  bench->add_option("--shape", bench_options.shape,
+                    "synthetic shape: llama-3.2-1b, gemma-2b, tiny");
   bench->add_option("--dtype", bench_options.dtype, "weights of synthetic shapes: bf16, f16, f32");
   bench->add_option("--prompt-tokens", bench_options.prompt_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--decode-tokens", bench_options.decode_tokens)->check(CLI::Range(1, 1 << 20));

@@ -42,9 +42,9 @@ LoadedModel load_model(const ModelOptions& options) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ModelConfig& c = loaded.model->config();
-  log_info("loaded ", c.model_type, " from ", options.model_dir, ": ", c.num_layers, " layers, hidden ",
-           c.hidden_size, ", heads ", c.num_heads, "/", c.num_kv_heads, " x ", c.head_dim,
-           ", vocab ", c.vocab_size, ", rope ", rope_type_name(c.rope.type), ", ",
+  log_info("loaded ", c.model_type, " from ", options.model_dir, ": ", c.num_layers,
+           " layers, hidden ", c.hidden_size, ", heads ", c.num_heads, "/", c.num_kv_heads, " x ",
+           c.head_dim, ", vocab ", c.vocab_size, ", rope ", rope_type_name(c.rope.type), ", ",
            loaded.model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
            loaded.backend->name());
   return loaded;

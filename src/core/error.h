@@ -34,7 +34,7 @@ template <typename... Parts>
 }  // namespace lorax
 
 // LORAX_CHECK(cond, "part", value, "part", ...): throws lorax::Error with the joined parts.
-#define LORAX_CHECK(cond, ...)                     \
-  do {                                             \
-    if (!(cond)) ::lorax::fail(__VA_ARGS__);       \
+#define LORAX_CHECK(cond, ...)               \
+  do {                                       \
+    if (!(cond)) ::lorax::fail(__VA_ARGS__); \
   } while (0)

@@ -58,7 +58,10 @@ class Tensor {
 
  private:
   Tensor(void* data, Shape shape, DType dtype, Device device, std::shared_ptr<void> owner)
-      : data_(data), shape_(std::move(shape)), dtype_(dtype), device_(device),
+      : data_(data),
+        shape_(std::move(shape)),
+        dtype_(dtype),
+        device_(device),
         owner_(std::move(owner)) {}
 
   void* data_ = nullptr;

@@ -8,16 +8,22 @@ namespace lorax {
 
 const char* finish_reason_name(FinishReason reason) {
   switch (reason) {
-    case FinishReason::None: return "none";
-    case FinishReason::Length: return "length";
-    case FinishReason::Eos: return "eos";
-    case FinishReason::Cancelled: return "cancelled";
+    case FinishReason::None:
+      return "none";
+    case FinishReason::Length:
+      return "length";
+    case FinishReason::Eos:
+      return "eos";
+    case FinishReason::Cancelled:
+      return "cancelled";
   }
   return "?";
 }
 
 Engine::Engine(CausalLM& model, const EngineOptions& options)
-    : model_(model), options_(options), cache_(model, options.kv),
+    : model_(model),
+      options_(options),
+      cache_(model, options.kv),
       eos_ids_(model.config().eos_token_ids) {
   LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0,
               "engine limits must be positive");
@@ -37,8 +43,10 @@ uint64_t Engine::add(GenerationRequest request) {
               model_.max_positions());
   const int64_t needed = std::min(len + request.max_new_tokens, model_.max_positions());
   const int64_t capacity = cache_.blocks().num_blocks() * cache_.block_size();
-  LORAX_CHECK(needed <= capacity, "request needs ", needed, " tokens of KV cache but the cache "
-              "holds ", capacity);
+  LORAX_CHECK(needed <= capacity, "request needs ", needed,
+              " tokens of KV cache but the cache "
+              "holds ",
+              capacity);
   auto seq = std::make_unique<Sequence>();
   seq->id = next_id_++;
   seq->tokens = request.prompt_ids;
@@ -85,13 +93,12 @@ std::vector<StepOutput> Engine::step() {
 std::vector<Engine::SequencePtr> Engine::admit() {
   std::vector<SequencePtr> admitted;
   int64_t tokens = 0;
-  while (!waiting_.empty() &&
-         int64_t(running_.size() + admitted.size()) < options_.max_running) {
+  while (!waiting_.empty() && int64_t(running_.size() + admitted.size()) < options_.max_running) {
     Sequence& seq = *waiting_.front();
     const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
     if (!admitted.empty() && tokens + fresh > options_.max_batch_prefill_tokens) break;
-    const int64_t need = cache_.blocks_for(int64_t(seq.tokens.size())) -
-                         int64_t(seq.block_table.size());
+    const int64_t need =
+        cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
     if (!cache_.blocks().can_allocate(need)) break;  // FIFO: later requests wait their turn
     cache_.blocks().allocate(need, seq.block_table);
     tokens += fresh;
@@ -157,7 +164,8 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
       std::vector<std::optional<TokenLogprob>> prompt(1);
       for (int64_t j = 1; j < seq.prompt_len; ++j) {
         const float* row = logits.data<float>() + (rows[i].first + j - 1) * vocab;
-        prompt.push_back(describe_token(row, vocab, seq.tokens[size_t(j)], seq.request.top_logprobs));
+        prompt.push_back(
+            describe_token(row, vocab, seq.tokens[size_t(j)], seq.request.top_logprobs));
       }
       o = seq.request.max_new_tokens > seq.generated() ? advance(seq, last) : StepOutput{};
       o.prompt_logprobs = std::move(prompt);
@@ -178,8 +186,8 @@ bool Engine::reserve_decode_slots() {
   // Oldest first; when blocks run out, the newest running sequence gives its blocks back.
   for (size_t i = 0; i < running_.size(); ++i) {
     Sequence& seq = *running_[i];
-    const int64_t need = cache_.blocks_for(int64_t(seq.tokens.size())) -
-                         int64_t(seq.block_table.size());
+    const int64_t need =
+        cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
     while (need > 0 && !cache_.blocks().can_allocate(need)) {
       SequencePtr victim = std::move(running_.back());
       running_.pop_back();
@@ -233,8 +241,8 @@ StepOutput Engine::advance(Sequence& seq, const float* logits) {
   StepOutput o;
   o.token = describe_token(logits, vocab, id, seq.request.top_logprobs);
   seq.tokens.push_back(id);
-  const bool eos = !seq.request.ignore_eos &&
-                   std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
+  const bool eos =
+      !seq.request.ignore_eos && std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
   if (eos) {
     o.finish = FinishReason::Eos;
   } else if (seq.generated() >= seq.request.max_new_tokens ||

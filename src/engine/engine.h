@@ -81,7 +81,7 @@ class Engine {
     GenerationRequest request;
     std::vector<int32_t> tokens;  // prompt, then generated tokens
     int64_t prompt_len = 0;
-    int64_t num_cached = 0;       // tokens whose K/V are in the cache
+    int64_t num_cached = 0;  // tokens whose K/V are in the cache
     std::vector<int32_t> block_table;
     bool prompt_logprobs_done = false;
     std::mt19937_64 rng;

@@ -5,8 +5,10 @@
 namespace lorax {
 
 KvBlockAllocator::KvBlockAllocator(int64_t num_blocks) : total_(num_blocks) {
-  LORAX_CHECK(num_blocks > 0 && num_blocks < (int64_t(1) << 31), "KV cache needs a positive "
-              "number of blocks, got ", num_blocks);
+  LORAX_CHECK(num_blocks > 0 && num_blocks < (int64_t(1) << 31),
+              "KV cache needs a positive "
+              "number of blocks, got ",
+              num_blocks);
   free_.reserve(size_t(num_blocks));
   for (int64_t i = num_blocks - 1; i >= 0; --i) free_.push_back(int32_t(i));
 }

@@ -46,7 +46,8 @@ int32_t sample_token(const float* logits, int64_t vocab, const SamplingParams& p
   // Candidates by descending logit, cut by top_k, then by top_p mass.
   std::vector<int32_t> ids(static_cast<size_t>(vocab));
   std::iota(ids.begin(), ids.end(), 0);
-  std::stable_sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
   size_t keep = params.top_k > 0 ? std::min(size_t(params.top_k), ids.size()) : ids.size();
   std::vector<double> weights(keep);
   const double max = logits[ids[0]];

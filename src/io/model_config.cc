@@ -21,20 +21,28 @@ Activation parse_activation(const std::string& name) {
 
 const char* activation_name(Activation activation) {
   switch (activation) {
-    case Activation::Silu: return "silu";
-    case Activation::GeluTanh: return "gelu_pytorch_tanh";
-    case Activation::GeluErf: return "gelu";
+    case Activation::Silu:
+      return "silu";
+    case Activation::GeluTanh:
+      return "gelu_pytorch_tanh";
+    case Activation::GeluErf:
+      return "gelu";
   }
   return "?";
 }
 
 const char* rope_type_name(RopeScaling::Type type) {
   switch (type) {
-    case RopeScaling::Type::Default: return "default";
-    case RopeScaling::Type::Linear: return "linear";
-    case RopeScaling::Type::Dynamic: return "dynamic";
-    case RopeScaling::Type::Llama3: return "llama3";
-    case RopeScaling::Type::Yarn: return "yarn";
+    case RopeScaling::Type::Default:
+      return "default";
+    case RopeScaling::Type::Linear:
+      return "linear";
+    case RopeScaling::Type::Dynamic:
+      return "dynamic";
+    case RopeScaling::Type::Llama3:
+      return "llama3";
+    case RopeScaling::Type::Yarn:
+      return "yarn";
   }
   return "?";
 }
@@ -192,8 +200,8 @@ ModelConfig ModelConfig::from_json(const json& root, const std::string& source) 
   if (f.has("rope_parameters")) {
     const json& params = root["rope_parameters"];
     c.rope = parse_rope_scaling(params, source);
-    c.rope_theta = Fields(params, source + " rope_parameters").number_or(
-        "rope_theta", f.number_or("rope_theta", 10000.0));
+    c.rope_theta = Fields(params, source + " rope_parameters")
+                       .number_or("rope_theta", f.number_or("rope_theta", 10000.0));
   } else {
     c.rope_theta = f.number_or("rope_theta", 10000.0);
     if (f.has("rope_scaling")) c.rope = parse_rope_scaling(root["rope_scaling"], source);

@@ -28,7 +28,8 @@ void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer
   const size_t B = b.seqlen.size();
   LORAX_CHECK(kv.size() == size_t(config_.num_layers), "forward: ", kv.size(),
               " KV cache layers for a ", config_.num_layers, "-layer model");
-  LORAX_CHECK(b.position_ids.size() == T && b.slots.size() == T, "forward: input_ids, "
+  LORAX_CHECK(b.position_ids.size() == T && b.slots.size() == T,
+              "forward: input_ids, "
               "position_ids and slots must have one entry per token");
   LORAX_CHECK(b.block_tables.size() == B * size_t(b.max_blocks), "forward: block_tables is not [",
               B, ", ", b.max_blocks, "]");
@@ -49,8 +50,7 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b) const {
   in.positions = backend_.upload_i32(b.position_ids);
   in.slots = backend_.upload_i32(b.slots);
   in.seqlens = backend_.upload_i32(b.seqlen);
-  in.block_tables =
-      backend_.upload_i32(b.block_tables).reshape({b.num_sequences(), b.max_blocks});
+  in.block_tables = backend_.upload_i32(b.block_tables).reshape({b.num_sequences(), b.max_blocks});
   if (b.is_prefill()) in.cu_seqlens = backend_.upload_i32(b.cu_seqlen_prefill);
   std::vector<int32_t> rows = b.lm_head_indices;
   if (rows.empty()) {  // default: the last token of each sequence
@@ -70,8 +70,8 @@ void CausalLM::attention_block(const DecoderLayerWeights& layer, KvCacheLayer& c
   const int64_t T = batch.num_tokens();
   const int64_t H = config_.hidden_size;
   Tensor normed = backend_.alloc({T, H}, DType::F32);
-  backend_.rms_norm(hidden, layer.input_norm, float(config_.rms_norm_eps),
-                    arch_.norm_weight_offset, normed);
+  backend_.rms_norm(hidden, layer.input_norm, float(config_.rms_norm_eps), arch_.norm_weight_offset,
+                    normed);
   Tensor qkv = backend_.alloc({T, heads_.qkv_width()}, DType::F32);
   backend_.linear(normed, layer.qkv_proj, qkv);
   backend_.rotary(qkv, in.positions, cos_sin_, heads_);

@@ -15,11 +15,11 @@ struct ForwardBatch {
   std::vector<int32_t> slots;              // [T] cache slot each token's K/V is written to
   std::vector<int32_t> block_tables;       // [B, max_blocks] row-major, -1 past the end
   int64_t max_blocks = 0;
-  std::vector<int32_t> seqlen;             // [B] tokens in the cache after this step
-  int64_t max_s = 0;                       // max of seqlen
+  std::vector<int32_t> seqlen;  // [B] tokens in the cache after this step
+  int64_t max_s = 0;            // max of seqlen
   // Rows of the step that get logits; empty means the last token of each sequence.
   std::vector<int32_t> lm_head_indices;
-  bool skip_lm_head = false;               // return final hidden states instead of logits
+  bool skip_lm_head = false;  // return final hidden states instead of logits
 
   bool is_prefill() const { return !cu_seqlen_prefill.empty(); }
   int64_t num_tokens() const { return int64_t(input_ids.size()); }

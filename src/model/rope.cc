@@ -25,8 +25,8 @@ void apply_llama3(std::vector<double>& inv, const RopeScaling& s) {
       f = f / s.factor;  // long wavelengths: interpolate fully
     } else if (wavelen >= high_freq_wavelen) {
       // medium band: blend between interpolated and original
-      const double smooth = (old_context / wavelen - s.low_freq_factor) /
-                            (s.high_freq_factor - s.low_freq_factor);
+      const double smooth =
+          (old_context / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
       f = (1.0 - smooth) * f / s.factor + smooth * f;
     }
   }
@@ -92,7 +92,7 @@ RopeFrequencies rope_frequencies(const ModelConfig& c, int64_t seq_len) {
       const double max_pos = double(s.original_max_position_embeddings);
       const double len = std::max(double(seq_len), max_pos);
       const double base = c.rope_theta * std::pow(s.factor * len / max_pos - (s.factor - 1.0),
-                                                   double(dim) / double(dim - 2));
+                                                  double(dim) / double(dim - 2));
       out.inv_freq = default_inv_freq(base, dim);
       break;
     }

@@ -11,7 +11,7 @@
 namespace lorax {
 
 struct RopeFrequencies {
-  std::vector<double> inv_freq;   // [head_dim / 2]
+  std::vector<double> inv_freq;    // [head_dim / 2]
   double attention_scaling = 1.0;  // multiplies cos and sin (yarn)
 };
 

@@ -10,7 +10,9 @@ namespace lorax {
 
 namespace {
 
-std::string layer_prefix(int64_t i) { return "model.layers." + std::to_string(i) + "."; }
+std::string layer_prefix(int64_t i) {
+  return "model.layers." + std::to_string(i) + ".";
+}
 
 // Fetches a tensor and checks dtype family and shape; the message names tensor and file.
 Tensor checked(const CheckpointTensors& ckpt, const std::string& name, const Shape& expected) {
@@ -28,14 +30,14 @@ Tensor checked(const CheckpointTensors& ckpt, const std::string& name, const Sha
 void copy_rows_into(Tensor& dst, int64_t row, const Tensor& t) {
   const int64_t cols = t.dim(1);
   if (dst.dtype() == t.dtype()) {
-    std::memcpy(static_cast<char*>(dst.raw()) + size_t(row * cols) * dtype_size(t.dtype()),
-                t.raw(), t.nbytes());
+    std::memcpy(static_cast<char*>(dst.raw()) + size_t(row * cols) * dtype_size(t.dtype()), t.raw(),
+                t.nbytes());
     return;
   }
   float* out = dst.data<float>() + row * cols;
   for (int64_t i = 0; i < t.numel(); ++i) {
     const auto bits = static_cast<const uint16_t*>(t.raw())[i];
-    out[i] = t.dtype() == DType::BF16 ? bf16_to_f32(bits)
+    out[i] = t.dtype() == DType::BF16  ? bf16_to_f32(bits)
              : t.dtype() == DType::F16 ? f16_to_f32(bits)
                                        : static_cast<const float*>(t.raw())[i];
   }
@@ -58,8 +60,7 @@ Tensor stack_rows(const std::vector<Tensor>& parts) {
   return out;
 }
 
-float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix,
-                     const char* which) {
+float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix, const char* which) {
   // vLLM/compressed-tensors spell it self_attn.k_scale; older checkpoints share one kv_scale.
   for (const std::string& name : {prefix + "self_attn." + which, prefix + "self_attn.kv_scale"}) {
     if (!ckpt.contains(name)) continue;
@@ -90,7 +91,8 @@ ModelWeights ModelWeights::load(const ModelConfig& c, const CheckpointTensors& c
         checked(ckpt, p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}),
         checked(ckpt, p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}),
     }));
-    layer.o_proj = backend.upload(checked(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}));
+    layer.o_proj =
+        backend.upload(checked(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}));
     layer.post_attention_norm =
         backend.upload(checked(ckpt, p + "post_attention_layernorm.weight", {H}));
     layer.gate_up_proj = backend.upload(stack_rows({

@@ -27,8 +27,8 @@ struct DecoderLayerWeights {
 struct ModelWeights {
   Tensor embed_tokens;  // [V, H]
   std::vector<DecoderLayerWeights> layers;
-  Tensor final_norm;    // [H]
-  Tensor lm_head;       // [V, H]; the embedding table itself when tied
+  Tensor final_norm;  // [H]
+  Tensor lm_head;     // [V, H]; the embedding table itself when tied
 
   // Loads and checks every tensor (dtype and shape, expected vs actual, naming file and tensor).
   static ModelWeights load(const ModelConfig& config, const CheckpointTensors& checkpoint,

@@ -28,9 +28,9 @@ std::string request_line(const testing::FixtureCase& c, int index) {
 std::vector<json> run_generate(const std::string& model, const std::string& requests) {
   testing::TempDir dir;
   testing::write_file(dir.file("requests.jsonl"), requests);
-  const auto result = testing::run_command(testing::lorax_binary() + " generate --quiet --threads 2 --model " +
-                                           testing::model_dir(model) + " --requests " +
-                                           dir.file("requests.jsonl") + " 2>/dev/null");
+  const auto result = testing::run_command(
+      testing::lorax_binary() + " generate --quiet --threads 2 --model " +
+      testing::model_dir(model) + " --requests " + dir.file("requests.jsonl") + " 2>/dev/null");
   EXPECT_EQ(result.status, 0);
   std::vector<json> out;
   std::istringstream lines(result.output);
@@ -122,7 +122,8 @@ TEST(GenerateStories, EosFromGenerationConfigEndsTheSequence) {
   std::string line;
   std::getline(lines, line);
   const json stopped = json::parse(line);
-  EXPECT_EQ(stopped["generated_ids"].get<std::vector<int32_t>>(), (std::vector<int32_t>{403, 407, 261}));
+  EXPECT_EQ(stopped["generated_ids"].get<std::vector<int32_t>>(),
+            (std::vector<int32_t>{403, 407, 261}));
   EXPECT_EQ(stopped["finish_reason"], "eos");
   std::getline(lines, line);
   const json ignored = json::parse(line);

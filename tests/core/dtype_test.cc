@@ -40,7 +40,7 @@ TEST(Fp8E4M3, KnownEncodings) {
   EXPECT_EQ(f32_to_f8e4m3(0.5f), 0x30);
   EXPECT_EQ(f32_to_f8e4m3(448.0f), 0x7e);
   EXPECT_EQ(f32_to_f8e4m3(-448.0f), 0xfe);
-  EXPECT_EQ(f32_to_f8e4m3(1e6f), 0x7e);  // saturates, never NaN
+  EXPECT_EQ(f32_to_f8e4m3(1e6f), 0x7e);                  // saturates, never NaN
   EXPECT_EQ(f32_to_f8e4m3(std::ldexp(1.0f, -9)), 0x01);  // smallest subnormal
   EXPECT_EQ(f32_to_f8e4m3(0.0f), 0x00);
   EXPECT_FLOAT_EQ(f8e4m3_to_f32(0x38), 1.0f);

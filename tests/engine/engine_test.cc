@@ -114,8 +114,8 @@ TEST_F(EngineTest, RejectsRequestsItCannotServe) {
   small.kv.num_blocks = 2;
   Engine engine(*model, small);
   EXPECT_THROW(engine.add(request({}, 5)), Error);
-  EXPECT_THROW(engine.add(request({1, 600}, 5)), Error);          // vocabulary is 512
-  EXPECT_THROW(engine.add(request({1, 2, 3}, 100)), Error);        // 103 tokens > 32 in cache
+  EXPECT_THROW(engine.add(request({1, 600}, 5)), Error);     // vocabulary is 512
+  EXPECT_THROW(engine.add(request({1, 2, 3}, 100)), Error);  // 103 tokens > 32 in cache
   GenerationRequest r = request({1}, 5);
   r.top_logprobs = 21;
   EXPECT_THROW(engine.add(r), Error);

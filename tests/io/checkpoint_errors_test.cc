@@ -80,7 +80,8 @@ TEST(CheckpointErrors, MalformedHeader) {
 TEST(CheckpointErrors, MissingTensor) {
   BrokenCheckpoint ckpt;
   auto tensors = ckpt.tensors();
-  std::erase_if(tensors, [](const auto& t) { return t.first == "model.layers.3.mlp.up_proj.weight"; });
+  std::erase_if(tensors,
+                [](const auto& t) { return t.first == "model.layers.3.mlp.up_proj.weight"; });
   testing::write_safetensors(ckpt.dir.file("model.safetensors"), tensors);
   expect_error([&] { ckpt.load(); }, {"missing tensor", "model.layers.3.mlp.up_proj.weight"});
 }
@@ -138,9 +139,9 @@ TEST(CheckpointErrors, CliPrintsOneErrorLineAndFails) {
   c["model_type"] = "mamba";
   ckpt.set_config(c);
   testing::write_file(ckpt.dir.file("r.jsonl"), "{\"prompt_ids\": [1]}\n");
-  const auto result = testing::run_command(testing::lorax_binary() + " generate --model " +
-                                           ckpt.dir.path() + " --requests " +
-                                           ckpt.dir.file("r.jsonl") + " 2>&1");
+  const auto result =
+      testing::run_command(testing::lorax_binary() + " generate --model " + ckpt.dir.path() +
+                           " --requests " + ckpt.dir.file("r.jsonl") + " 2>&1");
   EXPECT_EQ(result.status, 1);
   EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
   EXPECT_NE(result.output.find("unsupported model_type 'mamba'"), std::string::npos);

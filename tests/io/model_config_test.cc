@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 
 json base_config() {
-  return {{"model_type", "llama"}, {"vocab_size", 100}, {"hidden_size", 64},
+  return {{"model_type", "llama"},    {"vocab_size", 100},      {"hidden_size", 64},
           {"intermediate_size", 128}, {"num_hidden_layers", 2}, {"num_attention_heads", 4}};
 }
 
@@ -35,8 +35,11 @@ TEST(ModelConfig, ClassicRopeScalingWithTypeOrRopeType) {
   EXPECT_EQ(c.rope.type, RopeScaling::Type::Linear);
   EXPECT_EQ(c.rope.factor, 2.0);
   EXPECT_EQ(c.rope_theta, 500000.0);
-  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                       {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  j["rope_scaling"] = {{"rope_type", "llama3"},
+                       {"factor", 8.0},
+                       {"low_freq_factor", 1.0},
+                       {"high_freq_factor", 4.0},
+                       {"original_max_position_embeddings", 8192}};
   c = ModelConfig::from_json(j, "config.json");
   EXPECT_EQ(c.rope.type, RopeScaling::Type::Llama3);
   EXPECT_EQ(c.rope.original_max_position_embeddings, 8192);
@@ -44,8 +47,11 @@ TEST(ModelConfig, ClassicRopeScalingWithTypeOrRopeType) {
 
 TEST(ModelConfig, RopeParametersCarryTheta) {
   json j = base_config();
-  j["rope_parameters"] = {{"rope_type", "yarn"}, {"rope_theta", 1e6}, {"factor", 4.0},
-                          {"original_max_position_embeddings", 4096}, {"beta_fast", 16}};
+  j["rope_parameters"] = {{"rope_type", "yarn"},
+                          {"rope_theta", 1e6},
+                          {"factor", 4.0},
+                          {"original_max_position_embeddings", 4096},
+                          {"beta_fast", 16}};
   const ModelConfig c = ModelConfig::from_json(j, "config.json");
   EXPECT_EQ(c.rope.type, RopeScaling::Type::Yarn);
   EXPECT_EQ(c.rope_theta, 1e6);

@@ -15,9 +15,8 @@ namespace {
 // Runs prompt[0, split) as a prefill, then each later token as a decode step, and returns the
 // logits row of every position from split - 1 on: [len - split + 1, vocab].
 std::vector<std::vector<float>> prefill_then_decode(CausalLM& model,
-                                                    const std::vector<int32_t>& ids,
-                                                    size_t split, DType kv_dtype,
-                                                    int64_t block_size) {
+                                                    const std::vector<int32_t>& ids, size_t split,
+                                                    DType kv_dtype, int64_t block_size) {
   KvCacheOptions kv;
   kv.block_size = block_size;
   kv.num_blocks = int64_t(ids.size()) / block_size + 2;
@@ -25,7 +24,9 @@ std::vector<std::vector<float>> prefill_then_decode(CausalLM& model,
   PagedKvCache cache(model, kv);
   std::vector<int32_t> table;
   cache.blocks().allocate(cache.blocks_for(int64_t(ids.size())), table);
-  auto slot = [&](size_t p) { return table[p / block_size] * int32_t(block_size) + int32_t(p % block_size); };
+  auto slot = [&](size_t p) {
+    return table[p / block_size] * int32_t(block_size) + int32_t(p % block_size);
+  };
   std::vector<std::vector<float>> rows;
   auto keep = [&](const Tensor& logits) {
     rows.emplace_back(logits.data<float>(), logits.data<float>() + logits.dim(1));
@@ -57,8 +58,8 @@ std::vector<std::vector<float>> prefill_then_decode(CausalLM& model,
 }
 
 struct ErrorStats {
-  double max = 0;            // worst |logprob error| over every vocabulary entry
-  double top1_max = 0;       // worst error on the reference's most likely token
+  double max = 0;       // worst |logprob error| over every vocabulary entry
+  double top1_max = 0;  // worst error on the reference's most likely token
   int argmax_mismatches = 0;
 };
 
@@ -71,11 +72,13 @@ ErrorStats error_stats(const std::vector<std::vector<float>>& rows, size_t first
     std::copy(rows[r].begin(), rows[r].end(), one.data<float>());
     const auto ours = testing::log_softmax_rows(one)[0];
     const auto& expected = ref[first + r];
-    const size_t best = size_t(std::max_element(expected.begin(), expected.end()) - expected.begin());
+    const size_t best =
+        size_t(std::max_element(expected.begin(), expected.end()) - expected.begin());
     const size_t ours_best = size_t(std::max_element(ours.begin(), ours.end()) - ours.begin());
     s.argmax_mismatches += best != ours_best;
     s.top1_max = std::max(s.top1_max, std::fabs(ours[best] - expected[best]));
-    for (size_t i = 0; i < ours.size(); ++i) s.max = std::max(s.max, std::fabs(ours[i] - expected[i]));
+    for (size_t i = 0; i < ours.size(); ++i)
+      s.max = std::max(s.max, std::fabs(ours[i] - expected[i]));
   }
   return s;
 }
@@ -146,9 +149,8 @@ TEST_P(DecodePath, ReducedPrecisionCachesStayWithinTheirTolerance) {
       EXPECT_LT(max_error_vs_reference(exact, split - 1, c.logits), 1e-4);
     }
     const std::string name(dtype_name(tol.dtype));
-    std::printf("%s %s cache: top1 %.4f, any %.4f, argmax mismatches %d/%zu\n",
-                GetParam().c_str(), name.c_str(), worst.top1_max, worst.max,
-                worst.argmax_mismatches, positions);
+    std::printf("%s %s cache: top1 %.4f, any %.4f, argmax mismatches %d/%zu\n", GetParam().c_str(),
+                name.c_str(), worst.top1_max, worst.max, worst.argmax_mismatches, positions);
     EXPECT_LT(worst.top1_max, tol.top1) << name;
     EXPECT_LT(worst.max, tol.any) << name;
     EXPECT_GE(1.0 - double(worst.argmax_mismatches) / double(positions), tol.argmax_agreement)

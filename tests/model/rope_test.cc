@@ -93,8 +93,8 @@ TEST(Rope, YarnRampsFromExtrapolationToInterpolation) {
     const double mix = 1.0 - ramp;  // extrapolation weight
     EXPECT_NEAR(f.inv_freq[i], interpolation * (1 - mix) + extrapolation * mix, 1e-15) << i;
   }
-  EXPECT_DOUBLE_EQ(f.inv_freq[0], base_freq(1e4, 0, 64));           // fastest: unchanged
-  EXPECT_DOUBLE_EQ(f.inv_freq[31], base_freq(1e4, 31, 64) / 4.0);    // slowest: interpolated
+  EXPECT_DOUBLE_EQ(f.inv_freq[0], base_freq(1e4, 0, 64));          // fastest: unchanged
+  EXPECT_DOUBLE_EQ(f.inv_freq[31], base_freq(1e4, 31, 64) / 4.0);  // slowest: interpolated
   EXPECT_NEAR(f.attention_scaling, 0.1 * std::log(4.0) + 1.0, 1e-15);
   c.rope.attention_factor = 1.5;
   EXPECT_EQ(rope_frequencies(c).attention_scaling, 1.5);

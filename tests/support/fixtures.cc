@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -18,8 +18,12 @@ namespace lorax::testing {
 
 namespace fs = std::filesystem;
 
-std::string fixtures_dir() { return LORAX_FIXTURES_DIR; }
-std::string model_dir(const std::string& model) { return fixtures_dir() + "/models/" + model; }
+std::string fixtures_dir() {
+  return LORAX_FIXTURES_DIR;
+}
+std::string model_dir(const std::string& model) {
+  return fixtures_dir() + "/models/" + model;
+}
 
 std::vector<std::string> fixture_models() {
   std::vector<std::string> out;
@@ -98,7 +102,9 @@ void write_file(const std::string& path, const std::string& content) {
   out << content;
 }
 
-std::string read_file(const std::string& path) { return read_text_file(path); }
+std::string read_file(const std::string& path) {
+  return read_text_file(path);
+}
 
 CommandResult run_command(const std::string& command) {
   CommandResult result{0, ""};
@@ -112,7 +118,9 @@ CommandResult run_command(const std::string& command) {
   return result;
 }
 
-std::string lorax_binary() { return std::string(LORAX_BINARY_DIR) + "/lorax"; }
+std::string lorax_binary() {
+  return std::string(LORAX_BINARY_DIR) + "/lorax";
+}
 
 }  // namespace lorax::testing
 
@@ -122,9 +130,11 @@ void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, Tensor>>& tensors) {
   nlohmann::json header = nlohmann::json::object();
   size_t offset = 0;
-  const std::map<DType, std::string> names = {{DType::F32, "F32"}, {DType::BF16, "BF16"},
-                                               {DType::F16, "F16"}, {DType::I64, "I64"},
-                                               {DType::I32, "I32"}};
+  const std::map<DType, std::string> names = {{DType::F32, "F32"},
+                                              {DType::BF16, "BF16"},
+                                              {DType::F16, "F16"},
+                                              {DType::I64, "I64"},
+                                              {DType::I32, "I32"}};
   for (const auto& [name, t] : tensors) {
     header[name] = {{"dtype", names.at(t.dtype())},
                     {"shape", t.shape()},
@@ -136,7 +146,8 @@ void write_safetensors(const std::string& path,
   const uint64_t len = text.size();
   out.write(reinterpret_cast<const char*>(&len), 8);
   out << text;
-  for (const auto& [name, t] : tensors) out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
+  for (const auto& [name, t] : tensors)
+    out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
 }
 
 }  // namespace lorax::testing

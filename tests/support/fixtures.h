@@ -12,17 +12,17 @@ namespace lorax::testing {
 
 std::string fixtures_dir();
 std::string model_dir(const std::string& model);  // fixtures/models/<model>
-std::vector<std::string> fixture_models();       // every folder under fixtures/models
+std::vector<std::string> fixture_models();        // every folder under fixtures/models
 
 struct FixtureCase {
   std::string model;
   std::optional<std::string> adapter;
   int prompt = 0;
   std::vector<int32_t> input_ids;
-  Tensor logits;                   // [len, vocab] f32 reference logits at every prompt position
-  std::vector<int32_t> greedy;     // reference greedy continuation (may be empty)
-  double greedy_margin = 0.0;      // smallest top-2 gap on the greedy path
-  std::string greedy_text;         // when the fixture has it
+  Tensor logits;                // [len, vocab] f32 reference logits at every prompt position
+  std::vector<int32_t> greedy;  // reference greedy continuation (may be empty)
+  double greedy_margin = 0.0;   // smallest top-2 gap on the greedy path
+  std::string greedy_text;      // when the fixture has it
   std::string prompt_text;
 };
 
@@ -62,5 +62,6 @@ std::string lorax_binary();
 
 namespace lorax::testing {
 // Writes tensors as a safetensors file (for building broken or synthetic checkpoints in tests).
-void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors);
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, Tensor>>& tensors);
 }  // namespace lorax::testing

@@ -43,7 +43,9 @@ namespace {
 
 void store_row(const float* src, int64_t n, float scale, DType dtype, void* dst) {
   switch (dtype) {
-    case DType::F32: std::copy(src, src + n, static_cast<float*>(dst)); return;
+    case DType::F32:
+      std::copy(src, src + n, static_cast<float*>(dst));
+      return;
     case DType::BF16:
       for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
       return;
@@ -55,7 +57,8 @@ void store_row(const float* src, int64_t n, float scale, DType dtype, void* dst)
       for (int64_t i = 0; i < n; ++i) static_cast<uint8_t*>(dst)[i] = f32_to_f8e4m3(src[i] * inv);
       return;
     }
-    default: fail("kv cache: unsupported dtype ", dtype_name(dtype));
+    default:
+      fail("kv cache: unsupported dtype ", dtype_name(dtype));
   }
 }
 

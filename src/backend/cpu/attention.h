@@ -9,8 +9,7 @@ namespace lorax::cpu {
 
 void rotary(ThreadPool& pool, Tensor& qkv, const Tensor& positions, const Tensor& cos_sin,
             const HeadLayout& heads);
-void kv_write(const Tensor& qkv, const Tensor& slots, const HeadLayout& heads,
-              KvCacheLayer& cache);
+void kv_write(const Tensor& qkv, const Tensor& slots, const HeadLayout& heads, KvCacheLayer& cache);
 void prefill_attention(ThreadPool& pool, const Tensor& qkv, const Tensor& cu_seqlens,
                        const HeadLayout& heads, float scale, Tensor& out);
 void paged_attention(ThreadPool& pool, const Tensor& qkv, const KvCacheLayer& cache,

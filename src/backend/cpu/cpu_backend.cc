@@ -13,8 +13,12 @@ std::string CpuBackend::name() const {
          (cpu::cpu_has_avx512() ? "avx512" : "portable") + " matmul)";
 }
 
-Tensor CpuBackend::alloc(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype); }
-Tensor CpuBackend::zeros(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
+Tensor CpuBackend::alloc(const Shape& shape, DType dtype) {
+  return Tensor::empty(shape, dtype);
+}
+Tensor CpuBackend::zeros(const Shape& shape, DType dtype) {
+  return Tensor::zeros(shape, dtype);
+}
 
 void CpuBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
   cpu::linear(pool_, x, w, y);
@@ -23,7 +27,9 @@ void CpuBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, float wei
                           Tensor& out) {
   cpu::rms_norm(pool_, x, w, eps, weight_offset, out);
 }
-void CpuBackend::add(Tensor& x, const Tensor& y) { cpu::add(pool_, x, y); }
+void CpuBackend::add(Tensor& x, const Tensor& y) {
+  cpu::add(pool_, x, y);
+}
 void CpuBackend::embedding(const Tensor& ids, const Tensor& table, float scale, Tensor& out) {
   cpu::embedding(pool_, ids, table, scale, out);
 }

@@ -9,12 +9,18 @@ namespace lorax::cpu {
 
 float load_as_f32(const void* data, DType dtype, int64_t i) {
   switch (dtype) {
-    case DType::F32: return static_cast<const float*>(data)[i];
-    case DType::BF16: return bf16_to_f32(static_cast<const uint16_t*>(data)[i]);
-    case DType::F16: return f16_to_f32(static_cast<const uint16_t*>(data)[i]);
-    case DType::F8E4M3: return f8e4m3_to_f32(static_cast<const uint8_t*>(data)[i]);
-    case DType::F8E5M2: return f8e5m2_to_f32(static_cast<const uint8_t*>(data)[i]);
-    default: fail("expected a float tensor, got ", dtype_name(dtype));
+    case DType::F32:
+      return static_cast<const float*>(data)[i];
+    case DType::BF16:
+      return bf16_to_f32(static_cast<const uint16_t*>(data)[i]);
+    case DType::F16:
+      return f16_to_f32(static_cast<const uint16_t*>(data)[i]);
+    case DType::F8E4M3:
+      return f8e4m3_to_f32(static_cast<const uint8_t*>(data)[i]);
+    case DType::F8E5M2:
+      return f8e5m2_to_f32(static_cast<const uint8_t*>(data)[i]);
+    default:
+      fail("expected a float tensor, got ", dtype_name(dtype));
   }
 }
 
@@ -62,16 +68,15 @@ void add(ThreadPool& pool, Tensor& x, const Tensor& y) {
   });
 }
 
-void embedding(ThreadPool& pool, const Tensor& ids, const Tensor& table, float scale,
-               Tensor& out) {
+void embedding(ThreadPool& pool, const Tensor& ids, const Tensor& table, float scale, Tensor& out) {
   const int64_t T = ids.numel();
   const int64_t V = table.dim(0);
   const int64_t H = table.dim(1);
   LORAX_CHECK(out.numel() == T * H, "embedding: output ", out.describe());
   const int32_t* idp = ids.data<int32_t>();
   for (int64_t t = 0; t < T; ++t)
-    LORAX_CHECK(idp[t] >= 0 && idp[t] < V, "token id ", idp[t], " is outside the vocabulary (",
-                V, ")");
+    LORAX_CHECK(idp[t] >= 0 && idp[t] < V, "token id ", idp[t], " is outside the vocabulary (", V,
+                ")");
   float* op = out.data<float>();
   pool.parallel_for(T, [&](int64_t t) {
     const int64_t base = int64_t(idp[t]) * H;
@@ -94,12 +99,16 @@ void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out) {
 }
 
 namespace {
-inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
+inline float silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}
 inline float gelu_tanh(float x) {
   const float k = 0.7978845608028654f;  // sqrt(2 / pi)
   return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
 }
-inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f)); }
+inline float gelu_erf(float x) {
+  return 0.5f * x * (1.0f + std::erf(x * 0.7071067811865476f));
+}
 }  // namespace
 
 void gated_activation(ThreadPool& pool, const Tensor& gate_up, Activation act, Tensor& out) {

@@ -30,22 +30,24 @@ void linear_block_portable(const float* x, int64_t K, const void* w, DType dtype
   switch (dtype) {
     case DType::F32: {
       const auto* p = static_cast<const float*>(w);
-      linear_block_generic(x, K, [p](int64_t i) { return p[i]; }, y, N, m0, m1, n0, n1);
+      linear_block_generic(
+          x, K, [p](int64_t i) { return p[i]; }, y, N, m0, m1, n0, n1);
       return;
     }
     case DType::BF16: {
       const auto* p = static_cast<const uint16_t*>(w);
-      linear_block_generic(x, K, [p](int64_t i) { return bf16_to_f32(p[i]); }, y, N, m0, m1, n0,
-                           n1);
+      linear_block_generic(
+          x, K, [p](int64_t i) { return bf16_to_f32(p[i]); }, y, N, m0, m1, n0, n1);
       return;
     }
     case DType::F16: {
       const auto* p = static_cast<const uint16_t*>(w);
-      linear_block_generic(x, K, [p](int64_t i) { return f16_to_f32(p[i]); }, y, N, m0, m1, n0,
-                           n1);
+      linear_block_generic(
+          x, K, [p](int64_t i) { return f16_to_f32(p[i]); }, y, N, m0, m1, n0, n1);
       return;
     }
-    default: fail("linear: unsupported weight dtype ", dtype_name(dtype));
+    default:
+      fail("linear: unsupported weight dtype ", dtype_name(dtype));
   }
 }
 

@@ -66,15 +66,22 @@ inline void tile(const float* x, int64_t K, const typename W::T* w, float* y, in
 }
 
 template <int NR, typename W>
-inline void rows_times_tile(const float* x, int64_t K, const typename W::T* w, float* y,
-                            int64_t N, int64_t m0, int64_t m1) {
+inline void rows_times_tile(const float* x, int64_t K, const typename W::T* w, float* y, int64_t N,
+                            int64_t m0, int64_t m1) {
   int64_t m = m0;
   for (; m + 4 <= m1; m += 4) tile<4, NR, W>(x + m * K, K, w, y + m * N, N);
   switch (m1 - m) {
-    case 3: tile<3, NR, W>(x + m * K, K, w, y + m * N, N); break;
-    case 2: tile<2, NR, W>(x + m * K, K, w, y + m * N, N); break;
-    case 1: tile<1, NR, W>(x + m * K, K, w, y + m * N, N); break;
-    default: break;
+    case 3:
+      tile<3, NR, W>(x + m * K, K, w, y + m * N, N);
+      break;
+    case 2:
+      tile<2, NR, W>(x + m * K, K, w, y + m * N, N);
+      break;
+    case 1:
+      tile<1, NR, W>(x + m * K, K, w, y + m * N, N);
+      break;
+    default:
+      break;
   }
 }
 
@@ -100,7 +107,8 @@ bool linear_avx512_block(const float* x, int64_t K, const void* w, DType w_dtype
     case DType::F16:
       block<F16Weights>(x, K, static_cast<const uint16_t*>(w), y, N, m0, m1, n0, n1);
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
