@@ -6,6 +6,7 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
+#include "engine/paged_kv_cache.h"
 #include "io/model_config.h"
 #include "io/safetensors.h"
 #include "model/causal_lm.h"
@@ -145,6 +146,35 @@ TEST(CheckpointErrors, CliPrintsOneErrorLineAndFails) {
   EXPECT_EQ(result.status, 1);
   EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
   EXPECT_NE(result.output.find("unsupported model_type 'mamba'"), std::string::npos);
+}
+
+TEST(KvScales, FromCheckpointForFp8CachesOnly) {
+  BrokenCheckpoint ckpt;
+  auto tensors = ckpt.tensors();
+  auto scalar = [](float v) {
+    Tensor t = Tensor::empty({}, DType::F32);
+    *t.data<float>() = v;
+    return t;
+  };
+  tensors.emplace_back("model.layers.0.self_attn.k_scale", scalar(0.5f));
+  tensors.emplace_back("model.layers.0.self_attn.v_scale", scalar(0.25f));
+  tensors.emplace_back("model.layers.1.self_attn.kv_scale", scalar(2.0f));  // older spelling
+  testing::write_safetensors(ckpt.dir.file("model.safetensors"), tensors);
+  CpuBackend backend(1);
+  auto model = CausalLM::load(ckpt.dir.path(), backend);
+  KvCacheOptions fp8{4, 16, DType::F8E4M3};
+  PagedKvCache cache(*model, fp8);
+  EXPECT_EQ(cache.layers()[0].k_scale, 0.5f);
+  EXPECT_EQ(cache.layers()[0].v_scale, 0.25f);
+  EXPECT_EQ(cache.layers()[1].k_scale, 2.0f);
+  EXPECT_EQ(cache.layers()[1].v_scale, 2.0f);
+  EXPECT_EQ(cache.layers()[2].k_scale, 1.0f);  // absent: 1.0
+  PagedKvCache plain(*model, KvCacheOptions{4, 16, DType::F32});
+  EXPECT_EQ(plain.layers()[0].k_scale, 1.0f);  // scales only apply to fp8 storage
+
+  tensors.back().second = scalar(-1.0f);
+  testing::write_safetensors(ckpt.dir.file("model.safetensors"), tensors);
+  expect_error([&] { ckpt.load(); }, {"model.layers.1.self_attn.kv_scale", "positive"});
 }
 
 TEST(ShardedCheckpoint, IndexJsonMapsTensorsToShards) {
