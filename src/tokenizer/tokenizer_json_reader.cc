@@ -209,6 +209,7 @@ class Reader final : public nlohmann::json_sax<json> {
 }  // namespace
 
 TokenizerJson read_tokenizer_json(std::string_view text, const std::string& source) {
+  if (std::optional<TokenizerJson> quick = read_tokenizer_json_fast(text)) return std::move(*quick);
   TokenizerJson out;
   Reader reader(out);
   const bool ok = json::sax_parse(text.begin(), text.end(), &reader);

@@ -1,8 +1,10 @@
-// Reads tokenizer.json in one pass.
+// Reads tokenizer.json.
 //
 // A DOM for a 256k-token vocabulary and 580k merges costs more than half a second with
-// nlohmann::json, so `model.vocab` (when it is an object of token -> id) and `model.merges` are
-// streamed straight into flat arrays; everything else, small, becomes an ordinary DOM.
+// nlohmann::json, so `model.vocab` (when it is an object of token -> id) and `model.merges` go
+// straight into flat arrays; everything else, small, becomes an ordinary DOM. A quick path reads
+// the usual file shape; the general path streams any file through nlohmann's SAX parser and
+// words the errors.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +42,10 @@ struct TokenizerJson {
   std::optional<VocabEntries> vocab;
   std::optional<MergeEntries> merges;
 };
+
+// The quick path (tokenizer_json_fast_path.cc): nullopt when the file is not of the usual shape
+// or not valid, leaving it to the general reader.
+std::optional<TokenizerJson> read_tokenizer_json_fast(std::string_view text);
 
 // Parses `text`; malformed JSON or a malformed vocab/merge entry throws lorax::Error whose
 // message starts with `source` (the file name).
