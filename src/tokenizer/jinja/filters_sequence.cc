@@ -291,8 +291,13 @@ Value filter_slice(const Value& v, const CallArgs& args) {
 }
 
 Value filter_attr(const Value& v, const CallArgs& args) {
+  // Like `v.name`, except that dict items are not looked up: only real attributes.
   const auto a = bind_args(args, "attr", {{"name", Value()}});
-  return get_attribute(v, to_str(a[0]));
+  const std::string name = to_str(a[0]);
+  if (v.is_dict() && v.as_dict().find(std::string_view(name)) != nullptr) {
+    return get_attribute(Value::dict(Dict()), name);
+  }
+  return get_attribute(v, name);
 }
 
 constexpr std::pair<std::string_view, FilterFn> kSequenceFilters[] = {

@@ -47,9 +47,22 @@ const char* symbol(BinaryOp op) {
        r.type_name(), "'");
 }
 
-std::int64_t checked(bool overflow, std::int64_t v) {
-  LORAX_CHECK(!overflow, "integer result out of range");
-  return v;
+// Python ints do not overflow; ours fail instead of wrapping.
+template <typename Op>
+std::int64_t checked(Op op, std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  LORAX_CHECK(!op(a, b, &r), "integer result out of range");
+  return r;
+}
+
+bool add_overflow(std::int64_t a, std::int64_t b, std::int64_t* r) {
+  return __builtin_add_overflow(a, b, r);
+}
+bool sub_overflow(std::int64_t a, std::int64_t b, std::int64_t* r) {
+  return __builtin_sub_overflow(a, b, r);
+}
+bool mul_overflow(std::int64_t a, std::int64_t b, std::int64_t* r) {
+  return __builtin_mul_overflow(a, b, r);
 }
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -64,22 +77,21 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
 std::int64_t int_pow(std::int64_t base, std::int64_t exp) {
   std::int64_t result = 1;
   while (exp > 0) {
-    if (exp & 1) result = checked(__builtin_mul_overflow(result, base, &result), result);
+    if (exp & 1) result = checked(mul_overflow, result, base);
     exp >>= 1;
-    if (exp > 0) base = checked(__builtin_mul_overflow(base, base, &base), base);
+    if (exp > 0) base = checked(mul_overflow, base, base);
   }
   return result;
 }
 
 Value int_arith(BinaryOp op, std::int64_t a, std::int64_t b) {
-  std::int64_t r = 0;
   switch (op) {
     case BinaryOp::kAdd:
-      return Value::integer(checked(__builtin_add_overflow(a, b, &r), r));
+      return Value::integer(checked(add_overflow, a, b));
     case BinaryOp::kSub:
-      return Value::integer(checked(__builtin_sub_overflow(a, b, &r), r));
+      return Value::integer(checked(sub_overflow, a, b));
     case BinaryOp::kMul:
-      return Value::integer(checked(__builtin_mul_overflow(a, b, &r), r));
+      return Value::integer(checked(mul_overflow, a, b));
     case BinaryOp::kDiv:
       LORAX_CHECK(b != 0, "division by zero");
       return Value::number(static_cast<double>(a) / static_cast<double>(b));
