@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/lora.h"
 #include "core/tensor.h"
 #include "io/model_config.h"
 
@@ -82,6 +83,11 @@ class Backend {
   virtual void paged_attention(const Tensor& qkv, const KvCacheLayer& cache,
                                const Tensor& block_tables, const Tensor& seqlens,
                                const HeadLayout& heads, float scale, Tensor& out) = 0;
+  // Segmented LoRA (SGMV): for each segment, y[begin:end, column:column+out] +=
+  // scale * (x[begin:end] . A^T) . B^T, the shrink to rank r then the expand. Segments may use
+  // different ranks; rows in no segment are untouched.
+  virtual void lora(const Tensor& x, const std::vector<LoraSegment>& segments, int64_t column,
+                    Tensor& y) = 0;
 };
 
 }  // namespace lorax

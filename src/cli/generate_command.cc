@@ -3,6 +3,7 @@
 #include <chrono>
 #include <istream>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <set>
@@ -19,6 +20,7 @@ namespace {
 struct RequestLine {
   json id;
   GenerationRequest request;
+  std::optional<std::string> adapter;
   std::string error;
 };
 
@@ -34,7 +36,7 @@ T get_field(const json& line, const char* key, T fallback, bool (json::*is_type)
 GenerationRequest parse_request(const json& line) {
   static const std::set<std::string> known = {
       "id",    "prompt_ids", "max_new_tokens", "temperature",     "top_k",
-      "top_p", "seed",       "top_logprobs",   "prompt_logprobs", "ignore_eos"};
+      "top_p", "seed",       "top_logprobs",   "prompt_logprobs", "ignore_eos", "adapter"};
   for (const auto& [key, value] : line.items())
     LORAX_CHECK(known.count(key), "unknown field \"", key, "\"");
   LORAX_CHECK(line.contains("prompt_ids") && line["prompt_ids"].is_array(),
@@ -79,6 +81,10 @@ std::vector<RequestLine> read_requests(std::istream& in) {
       LORAX_CHECK(parsed.is_object(), "a request must be a JSON object");
       if (parsed.contains("id")) line.id = parsed["id"];
       line.request = parse_request(parsed);
+      if (parsed.contains("adapter") && !parsed["adapter"].is_null()) {
+        LORAX_CHECK(parsed["adapter"].is_string(), "field \"adapter\" must be a name or null");
+        line.adapter = parsed["adapter"].get<std::string>();
+      }
     } catch (const json::exception& e) {
       line.error = "line " + std::to_string(number) + ": malformed JSON: " + e.what();
     } catch (const Error& e) {
@@ -134,10 +140,12 @@ int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& 
                  std::ostream& results) {
   std::vector<RequestLine> lines = read_requests(requests);
   Engine engine(model, options.model.engine_options());
+  const auto adapters = make_adapter_store(options.model, model);
   std::map<uint64_t, size_t> line_of;  // engine id -> line index
   for (size_t i = 0; i < lines.size(); ++i) {
     if (!lines[i].error.empty()) continue;
     try {
+      if (lines[i].adapter) lines[i].request.adapter = adapters->get(*lines[i].adapter);
       line_of[engine.add(lines[i].request)] = i;
     } catch (const Error& e) {
       lines[i].error = e.what();
@@ -173,6 +181,7 @@ int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& 
     }
     const Result& r = outcome[i];
     json out = {{"id", lines[i].id},
+                {"adapter", lines[i].adapter ? json(*lines[i].adapter) : json(nullptr)},
                 {"prompt_ids", lines[i].request.prompt_ids},
                 {"generated_ids", r.generated},
                 {"finish_reason", finish_reason_name(r.finish)},

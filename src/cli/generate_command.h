@@ -4,8 +4,8 @@
 //
 // Request: {"id": any, "prompt_ids": [int], "max_new_tokens": int, "temperature": number,
 //           "top_k": int, "top_p": number, "seed": int, "top_logprobs": 0..20,
-//           "prompt_logprobs": bool, "ignore_eos": bool}
-// Result:  {"id", "prompt_ids", "generated_ids", "finish_reason": "length"|"eos",
+//           "prompt_logprobs": bool, "ignore_eos": bool, "adapter": NAME | null}
+// Result:  {"id", "adapter", "prompt_ids", "generated_ids", "finish_reason": "length"|"eos",
 //           "prompt_logprobs": null | [null, {"id", "logprob", "top": [[id, logprob], ...]}, ...],
 //           "logprobs": [{"id", "logprob", "top": [...]}, ...]}
 // A line that cannot be served is answered {"id", "error": "..."} in its place; the others run

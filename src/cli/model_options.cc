@@ -22,6 +22,10 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   app.add_option("--max-running", max_running, "most sequences decoding at once")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--adapter", adapters, "LoRA adapter NAME=DIR (PEFT directory); repeatable");
+  app.add_option("--adapter-memory", adapter_memory_mib,
+                 "MiB of adapter weights kept loaded (least recently used evicted)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
 }
 
 EngineOptions ModelOptions::engine_options() const {
@@ -48,6 +52,19 @@ LoadedModel load_model(const ModelOptions& options) {
            loaded.model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
            loaded.backend->name());
   return loaded;
+}
+
+std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,
+                                                 const CausalLM& model) {
+  auto store = std::make_unique<AdapterStore>(model.config(), model.backend(),
+                                              size_t(options.adapter_memory_mib) << 20);
+  for (const std::string& spec : options.adapters) {
+    const size_t eq = spec.find('=');
+    LORAX_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < spec.size(), "--adapter '", spec,
+                "' must be NAME=DIR");
+    store->register_adapter(spec.substr(0, eq), spec.substr(eq + 1));
+  }
+  return store;
 }
 
 }  // namespace lorax

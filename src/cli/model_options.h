@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "adapters/adapter_store.h"
 #include "backend/cpu/cpu_backend.h"
 #include "engine/engine.h"
 #include "model/causal_lm.h"
@@ -21,6 +22,8 @@ struct ModelOptions {
   int64_t block_size = 16;
   int64_t max_batch_prefill_tokens = 4096;
   int64_t max_running = 256;
+  std::vector<std::string> adapters;  // NAME=DIR
+  int64_t adapter_memory_mib = 1024;
 
   void add_to(CLI::App& app, bool model_required);
   EngineOptions engine_options() const;
@@ -32,5 +35,8 @@ struct LoadedModel {
   std::unique_ptr<CausalLM> model;
 };
 LoadedModel load_model(const ModelOptions& options);
+
+// An adapter store holding every --adapter NAME=DIR (loaded lazily, on first use).
+std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options, const CausalLM& model);
 
 }  // namespace lorax

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/error.h"
 
@@ -126,14 +127,39 @@ void Engine::fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs
   }
 }
 
+void Engine::group_by_adapter(std::vector<Sequence*>& seqs) {
+  std::stable_sort(seqs.begin(), seqs.end(), [](const Sequence* a, const Sequence* b) {
+    return a->request.adapter.get() < b->request.adapter.get();
+  });
+}
+
+void Engine::fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
+                           const std::vector<int64_t>& tokens_per_seq) {
+  AdapterBatchData& data = batch.adapter_data;
+  std::map<const LoraAdapter*, int32_t> index;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const LoraAdapter* adapter = seqs[i]->request.adapter.get();
+    int32_t slot = -1;
+    if (adapter != nullptr) {
+      auto [it, inserted] = index.emplace(adapter, int32_t(data.adapters.size()));
+      if (inserted) data.adapters.push_back(adapter->weights());
+      slot = it->second;
+    }
+    data.token_adapter.insert(data.token_adapter.end(), size_t(tokens_per_seq[i]), slot);
+  }
+  if (data.adapters.empty()) data.token_adapter.clear();  // a base-only step: no LoRA at all
+}
+
 std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) {
   ForwardBatch batch;
   batch.cu_seqlen_prefill.push_back(0);
   std::vector<Sequence*> seqs;
+  for (auto& owned : admitted) seqs.push_back(owned.get());
+  group_by_adapter(seqs);
   std::vector<std::pair<int32_t, int32_t>> rows;  // per sequence: [first, end) logits rows
-  for (auto& owned : admitted) {
-    Sequence& seq = *owned;
-    seqs.push_back(&seq);
+  std::vector<int64_t> tokens_per_seq;
+  for (Sequence* seq_ptr : seqs) {
+    Sequence& seq = *seq_ptr;
     const int64_t begin = seq.num_cached;  // > 0 never happens today: recompute starts at 0
     const int32_t base = int32_t(batch.input_ids.size());
     for (int64_t p = begin; p < int64_t(seq.tokens.size()); ++p) {
@@ -142,6 +168,7 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
       batch.slots.push_back(slot_of(seq, p));
     }
     const int32_t end = int32_t(batch.input_ids.size());
+    tokens_per_seq.push_back(end - base);
     batch.cu_seqlen_prefill.push_back(end);
     const bool want_prompt = seq.request.prompt_logprobs && !seq.prompt_logprobs_done;
     const int32_t first = int32_t(batch.lm_head_indices.size());
@@ -149,6 +176,7 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
     rows.emplace_back(first, int32_t(batch.lm_head_indices.size()));
   }
   fill_tables(batch, seqs);
+  fill_adapters(batch, seqs, tokens_per_seq);
   ForwardOutput out = model_.forward(batch, cache_.layers());
   const Tensor logits = model_.backend().download(out.logits);
   const int64_t vocab = logits.dim(1);
@@ -176,8 +204,8 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
     o.request_id = seq.id;
     if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
     outputs.push_back(std::move(o));
-    running_.push_back(std::move(admitted[i]));
   }
+  for (auto& owned : admitted) running_.push_back(std::move(owned));
   retire_finished(outputs);
   return outputs;
 }
@@ -211,15 +239,17 @@ std::vector<StepOutput> Engine::decode_step() {
   if (!reserve_decode_slots()) return {};
   ForwardBatch batch;
   std::vector<Sequence*> seqs;
-  for (auto& owned : running_) {
-    Sequence& seq = *owned;
-    seqs.push_back(&seq);
+  for (auto& owned : running_) seqs.push_back(owned.get());
+  group_by_adapter(seqs);
+  for (Sequence* seq_ptr : seqs) {
+    Sequence& seq = *seq_ptr;
     const int64_t p = int64_t(seq.tokens.size()) - 1;
     batch.input_ids.push_back(seq.tokens.back());
     batch.position_ids.push_back(int32_t(p));
     batch.slots.push_back(slot_of(seq, p));
   }
   fill_tables(batch, seqs);
+  fill_adapters(batch, seqs, std::vector<int64_t>(seqs.size(), 1));
   ForwardOutput out = model_.forward(batch, cache_.layers());
   const Tensor logits = model_.backend().download(out.logits);
   const int64_t vocab = logits.dim(1);

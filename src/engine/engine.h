@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/lora_adapter.h"
 #include "engine/paged_kv_cache.h"
 #include "engine/sampling.h"
 #include "model/causal_lm.h"
@@ -31,6 +32,7 @@ struct GenerationRequest {
   int top_logprobs = 0;          // alternatives reported per token, 0..20
   bool prompt_logprobs = false;  // also report log-probabilities of the prompt tokens
   bool ignore_eos = false;
+  std::shared_ptr<const LoraAdapter> adapter;  // null: the base model
 };
 
 enum class FinishReason { None, Length, Eos, Cancelled };
@@ -95,6 +97,11 @@ class Engine {
   bool reserve_decode_slots();
   void preempt(SequencePtr seq);
   void fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const;
+  // Orders a step's sequences so each adapter's rows are contiguous (one segment per adapter).
+  static void group_by_adapter(std::vector<Sequence*>& seqs);
+  // Adapter index of every token of the batch, given how many tokens each sequence contributes.
+  static void fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
+                            const std::vector<int64_t>& tokens_per_seq);
   int32_t slot_of(const Sequence& seq, int64_t position) const;
   // Samples from a logits row, appends the token, decides whether the sequence is finished.
   StepOutput advance(Sequence& seq, const float* logits);

@@ -42,6 +42,8 @@ void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer
   }
   for (int32_t row : b.lm_head_indices)
     LORAX_CHECK(row >= 0 && size_t(row) < T, "forward: lm_head index ", row, " out of ", T);
+  LORAX_CHECK(b.adapter_data.token_adapter.empty() || b.adapter_data.token_adapter.size() == T,
+              "forward: adapter_data must give one adapter index per token");
 }
 
 CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b) const {
@@ -62,11 +64,13 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b) const {
     }
   }
   in.lm_rows = backend_.upload_i32(rows);
+  in.host_lm_rows = std::move(rows);
   return in;
 }
 
-void CausalLM::attention_block(const DecoderLayerWeights& layer, KvCacheLayer& cache,
-                               const ForwardBatch& batch, const StepInputs& in, Tensor& hidden) {
+void CausalLM::attention_block(int64_t index, KvCacheLayer& cache, const ForwardBatch& batch,
+                               const StepInputs& in, const LoraPlan& lora, Tensor& hidden) {
+  const DecoderLayerWeights& layer = weights_.layers[size_t(index)];
   const int64_t T = batch.num_tokens();
   const int64_t H = config_.hidden_size;
   Tensor normed = backend_.alloc({T, H}, DType::F32);
@@ -74,6 +78,11 @@ void CausalLM::attention_block(const DecoderLayerWeights& layer, KvCacheLayer& c
                     normed);
   Tensor qkv = backend_.alloc({T, heads_.qkv_width()}, DType::F32);
   backend_.linear(normed, layer.qkv_proj, qkv);
+  lora.apply(backend_, index,
+             {{LoraTarget::QProj, 0},
+              {LoraTarget::KProj, heads_.q_width()},
+              {LoraTarget::VProj, heads_.q_width() + heads_.kv_width()}},
+             normed, qkv);
   backend_.rotary(qkv, in.positions, cos_sin_, heads_);
   backend_.kv_write(qkv, in.slots, heads_, cache);
   Tensor attn = backend_.alloc({T, heads_.q_width()}, DType::F32);
@@ -85,10 +94,12 @@ void CausalLM::attention_block(const DecoderLayerWeights& layer, KvCacheLayer& c
   }
   Tensor out = backend_.alloc({T, H}, DType::F32);
   backend_.linear(attn, layer.o_proj, out);
+  lora.apply(backend_, index, {{LoraTarget::OProj, 0}}, attn, out);
   backend_.add(hidden, out);
 }
 
-void CausalLM::mlp_block(const DecoderLayerWeights& layer, Tensor& hidden) {
+void CausalLM::mlp_block(int64_t index, const LoraPlan& lora, Tensor& hidden) {
+  const DecoderLayerWeights& layer = weights_.layers[size_t(index)];
   const int64_t T = hidden.dim(0);
   const int64_t H = config_.hidden_size;
   const int64_t I = config_.intermediate_size;
@@ -97,10 +108,13 @@ void CausalLM::mlp_block(const DecoderLayerWeights& layer, Tensor& hidden) {
                     arch_.norm_weight_offset, normed);
   Tensor gate_up = backend_.alloc({T, 2 * I}, DType::F32);
   backend_.linear(normed, layer.gate_up_proj, gate_up);
+  lora.apply(backend_, index, {{LoraTarget::GateProj, 0}, {LoraTarget::UpProj, I}}, normed,
+             gate_up);
   Tensor act = backend_.alloc({T, I}, DType::F32);
   backend_.gated_activation(gate_up, config_.activation, act);
   Tensor out = backend_.alloc({T, H}, DType::F32);
   backend_.linear(act, layer.down_proj, out);
+  lora.apply(backend_, index, {{LoraTarget::DownProj, 0}}, act, out);
   backend_.add(hidden, out);
 }
 
@@ -113,9 +127,10 @@ ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLa
   Tensor hidden = backend_.alloc({T, H}, DType::F32);
   const float embed_scale = arch_.scale_embeddings ? float(std::sqrt(double(H))) : 1.0f;
   backend_.embedding(in.input_ids, weights_.embed_tokens, embed_scale, hidden);
-  for (size_t l = 0; l < weights_.layers.size(); ++l) {
-    attention_block(weights_.layers[l], kv_cache[l], batch, in, hidden);
-    mlp_block(weights_.layers[l], hidden);
+  const LoraPlan lora(batch.adapter_data, in.host_lm_rows);
+  for (int64_t l = 0; l < int64_t(weights_.layers.size()); ++l) {
+    attention_block(l, kv_cache[size_t(l)], batch, in, lora, hidden);
+    mlp_block(l, lora, hidden);
   }
 
   // Only the selected rows go through the final norm and head: norm is per row, so this is the
@@ -133,6 +148,7 @@ ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLa
   }
   out.logits = backend_.alloc({R, config_.vocab_size}, DType::F32);
   backend_.linear(normed, weights_.lm_head, out.logits);
+  lora.apply_lm_head(backend_, normed, out.logits);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "io/model_config.h"
 #include "model/architecture.h"
 #include "model/forward_batch.h"
+#include "model/lora_plan.h"
 #include "model/weights.h"
 
 namespace lorax {
@@ -42,12 +43,13 @@ class CausalLM {
   // Device copies of one step's index arrays.
   struct StepInputs {
     Tensor input_ids, positions, slots, cu_seqlens, block_tables, seqlens, lm_rows;
+    std::vector<int32_t> host_lm_rows;
   };
   StepInputs upload_inputs(const ForwardBatch& batch) const;
   void check_batch(const ForwardBatch& batch, const std::vector<KvCacheLayer>& kv_cache) const;
-  void attention_block(const DecoderLayerWeights& layer, KvCacheLayer& cache,
-                       const ForwardBatch& batch, const StepInputs& in, Tensor& hidden);
-  void mlp_block(const DecoderLayerWeights& layer, Tensor& hidden);
+  void attention_block(int64_t index, KvCacheLayer& cache, const ForwardBatch& batch,
+                       const StepInputs& in, const LoraPlan& lora, Tensor& hidden);
+  void mlp_block(int64_t index, const LoraPlan& lora, Tensor& hidden);
 
   ModelConfig config_;
   const Architecture& arch_;

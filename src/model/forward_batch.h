@@ -4,9 +4,21 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "backend/lora.h"
+
 namespace lorax {
+
+// Which adapter each token of the step uses (LoRAX's AdapterBatchData, host side): the distinct
+// adapters of the batch and one index per token, -1 for the base model. The model turns runs of
+// equal indices into segments.
+struct AdapterBatchData {
+  std::vector<std::shared_ptr<const LoraWeightSet>> adapters;
+  std::vector<int32_t> token_adapter;  // [T]; empty: the whole step is the base model
+  bool empty() const { return adapters.empty() || token_adapter.empty(); }
+};
 
 struct ForwardBatch {
   std::vector<int32_t> input_ids;          // [T]
@@ -20,6 +32,7 @@ struct ForwardBatch {
   // Rows of the step that get logits; empty means the last token of each sequence.
   std::vector<int32_t> lm_head_indices;
   bool skip_lm_head = false;  // return final hidden states instead of logits
+  AdapterBatchData adapter_data;
 
   bool is_prefill() const { return !cu_seqlen_prefill.empty(); }
   int64_t num_tokens() const { return int64_t(input_ids.size()); }

@@ -17,6 +17,7 @@ using nlohmann::json;
 
 std::string request_line(const testing::FixtureCase& c, int index) {
   json r = {{"id", index},
+            {"adapter", c.adapter ? json(*c.adapter) : json(nullptr)},
             {"prompt_ids", c.input_ids},
             {"max_new_tokens", std::max<size_t>(c.greedy.size(), 1)},
             {"temperature", 0},
@@ -25,13 +26,24 @@ std::string request_line(const testing::FixtureCase& c, int index) {
   return r.dump() + "\n";
 }
 
+// --adapter NAME=DIR for every adapter the fixture model ships.
+std::string adapter_flags(const std::string& model) {
+  std::string flags;
+  const std::string root = testing::model_dir(model) + "/adapters";
+  if (!std::filesystem::exists(root)) return flags;
+  for (const auto& entry : std::filesystem::directory_iterator(root))
+    flags += " --adapter " + entry.path().filename().string() + "=" + entry.path().string();
+  return flags;
+}
+
 std::vector<json> run_generate(const std::string& model, const std::string& requests) {
   testing::TempDir dir;
   testing::write_file(dir.file("requests.jsonl"), requests);
   const auto result = testing::run_command(
       testing::lorax_binary() + " generate --quiet --threads 2 --model " +
-      testing::model_dir(model) + " --requests " + dir.file("requests.jsonl") + " 2>/dev/null");
-  EXPECT_EQ(result.status, 0);
+      testing::model_dir(model) + adapter_flags(model) + " --requests " +
+      dir.file("requests.jsonl") + " 2>/dev/null");
+  EXPECT_EQ(result.status, 0) << result.output.substr(0, 2000);
   std::vector<json> out;
   std::istringstream lines(result.output);
   std::string line;
@@ -48,7 +60,7 @@ void check_against_reference(const testing::FixtureCase& c, const json& result) 
     const auto& row = ref[j - 1];  // logits at position j-1 predict token j
     EXPECT_EQ(prompt[j]["id"].get<int>(), c.input_ids[j]);
     EXPECT_NEAR(prompt[j]["logprob"].get<double>(), row[size_t(c.input_ids[j])], 1e-4)
-        << c.model << " prompt " << c.prompt << " position " << j;
+        << c.model << " " << c.adapter.value_or("base") << " prompt " << c.prompt << " position " << j;
     for (const auto& alt : prompt[j]["top"])
       EXPECT_NEAR(alt[1].get<double>(), row[alt[0].get<size_t>()], 1e-4);
     ASSERT_EQ(prompt[j]["top"].size(), 20u);
@@ -59,14 +71,23 @@ void check_against_reference(const testing::FixtureCase& c, const json& result) 
     EXPECT_NEAR(alt[1].get<double>(), last[alt[0].get<size_t>()], 1e-4);
   if (!c.greedy.empty() && c.greedy_margin > 1e-3) {
     EXPECT_EQ(result["generated_ids"].get<std::vector<int32_t>>(), c.greedy)
-        << c.model << " prompt " << c.prompt;
+        << c.model << " " << c.adapter.value_or("base") << " prompt " << c.prompt;
   }
 }
 
 class GenerateFixtures : public ::testing::TestWithParam<std::string> {};
 
+// Every case of the model, base and adapters, interleaved so neighbouring rows of each batch
+// belong to different adapters: prompt-major order.
+std::vector<testing::FixtureCase> interleaved_cases(const std::string& model) {
+  auto cases = testing::load_cases(model);
+  std::stable_sort(cases.begin(), cases.end(),
+                   [](const auto& a, const auto& b) { return a.prompt < b.prompt; });
+  return cases;
+}
+
 TEST_P(GenerateFixtures, AllPromptsInOneCallMatchReferenceAndSingleRuns) {
-  const auto cases = testing::base_cases(GetParam());
+  const auto cases = interleaved_cases(GetParam());
   std::string all;
   for (size_t i = 0; i < cases.size(); ++i) all += request_line(cases[i], int(i));
   const auto together = run_generate(GetParam(), all);

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "adapters/lora_adapter.h"
 #include "backend/cpu/cpu_backend.h"
 #include "engine/paged_kv_cache.h"
 #include "model/causal_lm.h"
@@ -15,7 +16,8 @@ namespace {
 constexpr double kLogprobTolerance = 1e-4;
 
 // Prefill of one prompt with logits for every position.
-Tensor prompt_logits(CausalLM& model, const std::vector<int32_t>& ids, DType kv_dtype) {
+Tensor prompt_logits(CausalLM& model, const std::vector<int32_t>& ids, DType kv_dtype,
+                     std::shared_ptr<const LoraWeightSet> adapter = nullptr) {
   KvCacheOptions kv;
   kv.block_size = 16;
   kv.num_blocks = int64_t(ids.size()) / 16 + 2;
@@ -35,6 +37,10 @@ Tensor prompt_logits(CausalLM& model, const std::vector<int32_t>& ids, DType kv_
   batch.max_blocks = int64_t(table.size());
   batch.seqlen = {int32_t(ids.size())};
   batch.max_s = int64_t(ids.size());
+  if (adapter) {
+    batch.adapter_data.adapters = {adapter};
+    batch.adapter_data.token_adapter.assign(ids.size(), 0);
+  }
   return model.forward(batch, cache.layers()).logits;
 }
 
@@ -60,6 +66,23 @@ TEST_P(FixtureLogits, BaseCasesMatchReference) {
     const double err = max_logprob_error(logits, c.logits);
     EXPECT_LT(err, kLogprobTolerance) << GetParam() << " prompt " << c.prompt;
     RecordProperty("max_err_prompt_" + std::to_string(c.prompt), std::to_string(err));
+  }
+}
+
+TEST_P(FixtureLogits, AdapterCasesMatchReference) {
+  CpuBackend backend(2);
+  const std::string dir = testing::model_dir(GetParam());
+  auto model = CausalLM::load(dir, backend);
+  for (const auto& c : testing::load_cases(GetParam())) {
+    if (!c.adapter) continue;
+    const auto adapter =
+        LoraAdapter::load(*c.adapter, dir + "/adapters/" + *c.adapter, model->config(), backend);
+    const Tensor logits = prompt_logits(*model, c.input_ids, DType::F32, adapter->weights());
+    const double err = max_logprob_error(logits, c.logits);
+    EXPECT_LT(err, kLogprobTolerance) << GetParam() << " " << *c.adapter << " prompt " << c.prompt;
+    // and the adapter really changes the output
+    const double base_err = max_logprob_error(prompt_logits(*model, c.input_ids, DType::F32), c.logits);
+    EXPECT_GT(base_err, 1e-3) << *c.adapter;
   }
 }
 

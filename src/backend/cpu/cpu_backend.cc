@@ -3,6 +3,7 @@
 #include "backend/cpu/attention.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cpu/linear.h"
+#include "backend/cpu/lora.h"
 
 namespace lorax {
 
@@ -55,6 +56,11 @@ void CpuBackend::paged_attention(const Tensor& qkv, const KvCacheLayer& cache,
                                  const Tensor& block_tables, const Tensor& seqlens,
                                  const HeadLayout& heads, float scale, Tensor& out) {
   cpu::paged_attention(pool_, qkv, cache, block_tables, seqlens, heads, scale, out);
+}
+
+void CpuBackend::lora(const Tensor& x, const std::vector<LoraSegment>& segments, int64_t column,
+                      Tensor& y) {
+  cpu::lora(pool_, x, segments, column, y);
 }
 
 }  // namespace lorax

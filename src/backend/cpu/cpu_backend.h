@@ -37,6 +37,8 @@ class CpuBackend final : public Backend {
   void paged_attention(const Tensor& qkv, const KvCacheLayer& cache, const Tensor& block_tables,
                        const Tensor& seqlens, const HeadLayout& heads, float scale,
                        Tensor& out) override;
+  void lora(const Tensor& x, const std::vector<LoraSegment>& segments, int64_t column,
+            Tensor& y) override;
 
  private:
   ThreadPool pool_;

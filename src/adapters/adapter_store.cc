@@ -1,0 +1,85 @@
+#include "adapters/adapter_store.h"
+
+#include "core/error.h"
+#include "core/log.h"
+
+namespace lorax {
+
+AdapterStore::AdapterStore(const ModelConfig& base, Backend& backend, size_t memory_budget_bytes)
+    : base_(base), backend_(backend), budget_(memory_budget_bytes) {}
+
+void AdapterStore::register_adapter(const std::string& id, const std::string& dir) {
+  LORAX_CHECK(!id.empty(), "adapter id must not be empty");
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = dirs_.find(id);
+  if (it != dirs_.end() && it->second == dir) return;
+  dirs_[id] = dir;
+  for (auto e = lru_.begin(); e != lru_.end(); ++e)
+    if (e->id == id) {  // stale copy from the old directory
+      bytes_ -= e->adapter->nbytes();
+      lru_.erase(e);
+      break;
+    }
+}
+
+bool AdapterStore::is_registered(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return dirs_.count(id) != 0;
+}
+
+std::vector<std::string> AdapterStore::registered() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [id, dir] : dirs_) out.push_back(id);
+  return out;
+}
+
+std::shared_ptr<const LoraAdapter> AdapterStore::get(const std::string& id) {
+  std::string dir;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto known = dirs_.find(id);
+    LORAX_CHECK(known != dirs_.end(), "unknown adapter '", id, "'");
+    dir = known->second;
+    for (auto e = lru_.begin(); e != lru_.end(); ++e)
+      if (e->id == id) {
+        lru_.splice(lru_.begin(), lru_, e);  // now the most recently used
+        return e->adapter;
+      }
+  }
+  auto adapter = LoraAdapter::load(id, dir, base_, backend_);  // outside the lock: may be slow
+  LORAX_CHECK(adapter->nbytes() <= budget_, "adapter '", id, "' needs ", adapter->nbytes(),
+              " bytes, more than the adapter memory budget (", budget_, ")");
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto e = lru_.begin(); e != lru_.end(); ++e)
+    if (e->id == id) return e->adapter;  // another thread loaded it meanwhile
+  if (dirs_[id] != dir) return adapter;  // re-registered while loading: serve, do not cache
+  lru_.push_front({id, dir, adapter});
+  bytes_ += adapter->nbytes();
+  evict_beyond_budget();
+  return adapter;
+}
+
+void AdapterStore::evict_beyond_budget() {
+  while (bytes_ > budget_ && lru_.size() > 1) {
+    const Entry& victim = lru_.back();
+    log_info("evicting adapter '", victim.id, "' (", victim.adapter->nbytes() / 1024,
+             " KiB) from the adapter cache");
+    bytes_ -= victim.adapter->nbytes();
+    lru_.pop_back();
+  }
+}
+
+size_t AdapterStore::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bytes_;
+}
+
+std::vector<std::string> AdapterStore::cached() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& e : lru_) out.push_back(e.id);
+  return out;
+}
+
+}  // namespace lorax

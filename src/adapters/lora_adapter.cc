@@ -1,0 +1,344 @@
+#include "adapters/lora_adapter.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <set>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "io/mapped_file.h"
+#include "io/safetensors.h"
+
+namespace lorax {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// One projection of the base model an adapter may target.
+struct Module {
+  std::string path;  // "model.layers.3.self_attn.q_proj" or "lm_head"
+  int64_t layer;     // -1 for lm_head
+  LoraTarget target;
+  int64_t in, out;
+};
+
+std::vector<Module> base_modules(const ModelConfig& c) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim;
+  struct Shape3 {
+    LoraTarget target;
+    const char* block;
+    int64_t in, out;
+  };
+  const Shape3 shapes[] = {
+      {LoraTarget::QProj, "self_attn", H, q},   {LoraTarget::KProj, "self_attn", H, kv},
+      {LoraTarget::VProj, "self_attn", H, kv},  {LoraTarget::OProj, "self_attn", q, H},
+      {LoraTarget::GateProj, "mlp", H, I},      {LoraTarget::UpProj, "mlp", H, I},
+      {LoraTarget::DownProj, "mlp", I, H}};
+  std::vector<Module> out;
+  for (int64_t l = 0; l < c.num_layers; ++l)
+    for (const auto& s : shapes)
+      out.push_back({"model.layers." + std::to_string(l) + "." + s.block + "." +
+                         std::string(lora_target_name(s.target)),
+                     l, s.target, s.in, s.out});
+  out.push_back({"lm_head", -1, LoraTarget::LmHead, H, c.vocab_size});
+  return out;
+}
+
+// The parts of adapter_config.json that decide which modules are adapted and how strongly.
+struct AdapterConfig {
+  std::string where;  // "adapter 'x' (dir/adapter_config.json)" for messages
+  int64_t r = 8;
+  double lora_alpha = 8;
+  bool use_rslora = false;
+  std::optional<std::vector<std::string>> target_list;
+  std::optional<std::string> target_regex;
+  std::optional<std::set<int64_t>> layers;
+  std::vector<std::pair<std::string, int64_t>> rank_pattern;
+  std::vector<std::pair<std::string, double>> alpha_pattern;
+};
+
+bool truthy(const json& j, const char* key) {
+  return j.contains(key) && !j[key].is_null() && j[key] != false;
+}
+
+void reject_unsupported(const json& j, const std::string& where) {
+  if (j.contains("peft_type") && j["peft_type"].is_string())
+    LORAX_CHECK(j["peft_type"] == "LORA", where, ": peft_type '",
+                j["peft_type"].get<std::string>(), "' is not supported (only LORA)");
+  LORAX_CHECK(!truthy(j, "use_dora"), where, ": DoRA adapters (use_dora) are not supported");
+  LORAX_CHECK(!j.contains("modules_to_save") || j["modules_to_save"].is_null() ||
+                  (j["modules_to_save"].is_array() && j["modules_to_save"].empty()),
+              where, ": modules_to_save is not supported (it replaces base weights per adapter)");
+  if (j.contains("bias") && !j["bias"].is_null())
+    LORAX_CHECK(j["bias"] == "none", where, ": bias '", j["bias"].dump(),
+                "' is not supported (only \"none\")");
+  LORAX_CHECK(!truthy(j, "lora_bias"), where, ": lora_bias is not supported");
+  LORAX_CHECK(!truthy(j, "fan_in_fan_out"), where, ": fan_in_fan_out is not supported");
+}
+
+AdapterConfig parse_config(const json& j, const std::string& where) {
+  LORAX_CHECK(j.is_object(), where, ": not a JSON object");
+  reject_unsupported(j, where);
+  AdapterConfig c;
+  c.where = where;
+  if (j.contains("r")) {
+    LORAX_CHECK(j["r"].is_number_integer() && j["r"].get<int64_t>() > 0, where,
+                ": r must be a positive integer, got ", j["r"].dump());
+    c.r = j["r"].get<int64_t>();
+  }
+  c.lora_alpha = double(c.r);
+  if (j.contains("lora_alpha")) {
+    LORAX_CHECK(j["lora_alpha"].is_number(), where, ": lora_alpha must be a number");
+    c.lora_alpha = j["lora_alpha"].get<double>();
+  }
+  c.use_rslora = truthy(j, "use_rslora");
+  LORAX_CHECK(j.contains("target_modules") && !j["target_modules"].is_null(), where,
+              ": target_modules is missing");
+  const json& t = j["target_modules"];
+  if (t.is_string()) {
+    c.target_regex = t.get<std::string>();
+  } else {
+    LORAX_CHECK(t.is_array(), where, ": target_modules must be a list or a regex string");
+    c.target_list.emplace();
+    for (const auto& m : t) {
+      LORAX_CHECK(m.is_string(), where, ": target_modules entries must be strings");
+      c.target_list->push_back(m.get<std::string>());
+    }
+  }
+  if (j.contains("layers_to_transform") && !j["layers_to_transform"].is_null()) {
+    const json& l = j["layers_to_transform"];
+    c.layers.emplace();
+    if (l.is_number_integer()) {
+      c.layers->insert(l.get<int64_t>());
+    } else {
+      LORAX_CHECK(l.is_array(), where, ": layers_to_transform must be an int or a list");
+      for (const auto& x : l) {
+        LORAX_CHECK(x.is_number_integer(), where, ": layers_to_transform holds a non-integer");
+        c.layers->insert(x.get<int64_t>());
+      }
+    }
+  }
+  for (const char* key : {"rank_pattern", "alpha_pattern"}) {
+    if (!j.contains(key) || j[key].is_null()) continue;
+    LORAX_CHECK(j[key].is_object(), where, ": ", key, " must be an object");
+    for (const auto& [pattern, value] : j[key].items()) {
+      LORAX_CHECK(value.is_number(), where, ": ", key, " value for '", pattern, "' is not a number");
+      if (std::string(key) == "rank_pattern") {
+        LORAX_CHECK(value.is_number_integer() && value.get<int64_t>() > 0, where,
+                    ": rank_pattern rank for '", pattern, "' must be a positive integer");
+        c.rank_pattern.emplace_back(pattern, value.get<int64_t>());
+      } else {
+        c.alpha_pattern.emplace_back(pattern, value.get<double>());
+      }
+    }
+  }
+  return c;
+}
+
+// PEFT's get_pattern_key: a pattern applies to a module whose name ends with it (as a regex).
+template <typename T>
+std::optional<T> pattern_value(const std::vector<std::pair<std::string, T>>& patterns,
+                               const std::string& module, const std::string& where) {
+  for (const auto& [pattern, value] : patterns) {
+    try {
+      if (std::regex_match(module, std::regex("(.*\\.)?(" + pattern + ")"))) return value;
+    } catch (const std::regex_error&) {
+      fail(where, ": invalid pattern '", pattern, "'");
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_targeted(const AdapterConfig& c, const Module& m) {
+  bool found = false;
+  if (c.target_regex) {
+    try {
+      found = std::regex_match(m.path, std::regex(*c.target_regex));
+    } catch (const std::regex_error&) {
+      fail(c.where, ": target_modules is not a valid regex: ", *c.target_regex);
+    }
+  } else {
+    for (const auto& t : *c.target_list)
+      found = found || m.path == t ||
+              (m.path.size() > t.size() && m.path.ends_with("." + t));
+  }
+  // With layers_to_transform, modules outside the numbered layers (the LM head) are not adapted.
+  if (found && c.layers) found = m.layer >= 0 && c.layers->count(m.layer) != 0;
+  return found;
+}
+
+void check_target_names(const AdapterConfig& c) {
+  if (!c.target_list) return;
+  static const std::set<std::string> known = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                              "gate_proj", "up_proj", "down_proj", "lm_head"};
+  for (const auto& t : *c.target_list) {
+    const std::string last = t.substr(t.find_last_of('.') + 1);
+    LORAX_CHECK(last != "embed_tokens", c.where, ": embedding LoRA (embed_tokens) is not supported");
+    LORAX_CHECK(known.count(last), c.where, ": target module '", t,
+                "' is not a projection of this model (q/k/v/o/gate/up/down_proj, lm_head)");
+  }
+}
+
+Tensor widened(const Tensor& t) {
+  if (t.dtype() == DType::F32) return t.clone();
+  Tensor out = Tensor::empty(t.shape(), DType::F32);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const uint16_t bits = t.data<uint16_t>()[i];
+    out.data<float>()[i] = t.dtype() == DType::BF16 ? bf16_to_f32(bits) : f16_to_f32(bits);
+  }
+  return out;
+}
+
+// Splits "base_model.model.<module>.lora_A.weight" into module and "A"/"B".
+std::optional<std::pair<std::string, char>> parse_tensor_name(const std::string& name) {
+  const std::string prefix = "base_model.model.";
+  for (char which : {'A', 'B'}) {
+    const std::string suffix = std::string(".lora_") + which + ".weight";
+    if (name.starts_with(prefix) && name.ends_with(suffix) &&
+        name.size() > prefix.size() + suffix.size())
+      return std::make_pair(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()),
+                            which);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
+                                                     const std::string& dir,
+                                                     const ModelConfig& base, Backend& backend) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string where = "adapter '" + name + "' (" + dir + ")";
+  LORAX_CHECK(fs::is_directory(dir), where, ": not a directory");
+  const fs::path config_path = fs::path(dir) / "adapter_config.json";
+  const fs::path weights_path = fs::path(dir) / "adapter_model.safetensors";
+  LORAX_CHECK(fs::exists(config_path), where, ": no adapter_config.json");
+  if (!fs::exists(weights_path)) {
+    LORAX_CHECK(!fs::exists(fs::path(dir) / "adapter_model.bin"), where,
+                ": only adapter_model.bin (a pickle) is present; convert it to "
+                "adapter_model.safetensors");
+    fail(where, ": no adapter_model.safetensors");
+  }
+  json raw;
+  try {
+    raw = json::parse(read_text_file(config_path.string()));
+  } catch (const json::exception& e) {
+    fail(where, ": adapter_config.json is malformed JSON: ", e.what());
+  }
+  const AdapterConfig config = parse_config(raw, where + " adapter_config.json");
+  check_target_names(config);
+
+  SafetensorsFile file = [&] {
+    try {
+      return SafetensorsFile::open(weights_path.string());
+    } catch (const Error& e) {
+      fail(where, ": ", e.what());
+    }
+  }();
+  std::map<std::string, std::pair<std::optional<Tensor>, std::optional<Tensor>>> pairs;
+  for (const auto& tensor : file.names()) {
+    if (tensor.ends_with(".base_layer.weight")) continue;  // PEFT's copy of the base weight
+    const auto parsed = parse_tensor_name(tensor);
+    LORAX_CHECK(parsed, where, ": unsupported tensor '", tensor,
+                "' (only lora_A/lora_B weights of linear projections are supported)");
+    const Tensor t = file.get(tensor);
+    LORAX_CHECK(is_float(t.dtype()) && t.dtype() != DType::F8E4M3 && t.dtype() != DType::F8E5M2 &&
+                    t.ndim() == 2,
+                where, ": tensor '", tensor, "' must be a 2-D f32/bf16/f16 matrix, got ",
+                t.describe());
+    auto& slot = pairs[parsed->first];
+    (parsed->second == 'A' ? slot.first : slot.second) = t;
+  }
+
+  auto adapter = std::make_shared<LoraAdapter>(Key{});
+  adapter->name_ = name;
+  adapter->dir_ = dir;
+  adapter->weights_ = std::make_shared<LoraWeightSet>();
+  adapter->weights_->layers.resize(size_t(base.num_layers));
+  std::set<std::string> targets;
+  size_t used = 0;
+  for (const Module& m : base_modules(base)) {
+    auto it = pairs.find(m.path);
+    if (!is_targeted(config, m)) {
+      LORAX_CHECK(it == pairs.end(), where, ": holds weights for '", m.path,
+                  "' which adapter_config.json does not target");
+      continue;
+    }
+    LORAX_CHECK(it != pairs.end() && it->second.first && it->second.second, where,
+                ": missing tensor 'base_model.model.", m.path, ".lora_",
+                (it == pairs.end() || !it->second.first) ? "A" : "B", ".weight'");
+    ++used;
+    const int64_t r = pattern_value(config.rank_pattern, m.path, where).value_or(config.r);
+    const double alpha =
+        pattern_value(config.alpha_pattern, m.path, where).value_or(config.lora_alpha);
+    const Tensor& a = *it->second.first;
+    const Tensor& b = *it->second.second;
+    LORAX_CHECK(a.shape() == Shape({r, m.in}), where, ": tensor 'base_model.model.", m.path,
+                ".lora_A.weight' has shape ", shape_string(a.shape()), ", expected ",
+                shape_string({r, m.in}), " (rank ", r, ", base in_features ", m.in, ")");
+    LORAX_CHECK(b.shape() == Shape({m.out, r}), where, ": tensor 'base_model.model.", m.path,
+                ".lora_B.weight' has shape ", shape_string(b.shape()), ", expected ",
+                shape_string({m.out, r}), " (base out_features ", m.out, ", rank ", r, ")");
+    LoraWeights w;
+    w.a = backend.upload(widened(a));
+    w.b = backend.upload(widened(b));
+    w.scale = float(config.use_rslora ? alpha / std::sqrt(double(r)) : alpha / double(r));
+    adapter->nbytes_ += w.a.nbytes() + w.b.nbytes();
+    adapter->max_rank_ = std::max(adapter->max_rank_, r);
+    targets.insert(std::string(lora_target_name(m.target)));
+    if (m.layer < 0) {
+      adapter->weights_->lm_head = std::move(w);
+    } else {
+      adapter->weights_->layers[size_t(m.layer)][size_t(m.target)] = std::move(w);
+    }
+  }
+  if (used != pairs.size())
+    for (const auto& [module, pair] : pairs) {
+      bool known = false;
+      for (const Module& m : base_modules(base)) known = known || m.path == module;
+      LORAX_CHECK(known, where, ": tensor for module '", module,
+                  "' does not match any projection of the base model (", base.num_layers,
+                  " layers)");
+    }
+  LORAX_CHECK(used > 0, where, ": targets no projection of the base model");
+  adapter->targets_.assign(targets.begin(), targets.end());
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  log_info("loaded adapter '", name, "' from ", dir, ": ", used, " projections, rank <= ",
+           adapter->max_rank_, ", ", adapter->nbytes_ / 1024, " KiB in ", ms, " ms");
+  return adapter;
+}
+
+std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
+                                                         uint64_t seed, Backend& backend) {
+  auto set = std::make_shared<LoraWeightSet>();
+  set->layers.resize(size_t(base.num_layers));
+  uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
+  auto fill = [&](const Shape& shape, float scale) {
+    Tensor t = Tensor::empty(shape, DType::F32);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      state ^= state << 13, state ^= state >> 7, state ^= state << 17;  // xorshift64
+      t.data<float>()[i] = (float(state >> 40) / float(1 << 24) * 2.0f - 1.0f) * scale;
+    }
+    return backend.upload(t);
+  };
+  for (const Module& m : base_modules(base)) {
+    if (m.layer < 0) continue;
+    LoraWeights w;
+    w.a = fill({rank, m.in}, 1.0f / std::sqrt(float(m.in)));
+    w.b = fill({m.out, rank}, 0.01f);
+    w.scale = 2.0f;
+    set->layers[size_t(m.layer)][size_t(m.target)] = std::move(w);
+  }
+  return set;
+}
+
+}  // namespace lorax

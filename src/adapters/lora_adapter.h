@@ -1,0 +1,57 @@
+// A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors), loaded and checked
+// against the base model it will run on.
+//
+// Supported: LoRA on q/k/v/o/gate/up/down projections and the LM head; target_modules as a list
+// (suffix match) or a regex string (full match); layers_to_transform; r and lora_alpha with
+// rank_pattern / alpha_pattern overrides; rsLoRA (alpha / sqrt(r)); any float dtype (widened to
+// f32 once, at load). Rejected with an error naming the adapter and the field or tensor: DoRA,
+// modules_to_save, biases, embedding LoRA, pickle-only files, and anything whose layers, modules
+// or shapes do not fit the base.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/lora.h"
+#include "io/model_config.h"
+
+namespace lorax {
+
+class LoraAdapter {
+ public:
+  struct Key {  // only load() constructs adapters
+   private:
+    Key() = default;
+    friend class LoraAdapter;
+  };
+  explicit LoraAdapter(Key) {}
+
+  // Throws lorax::Error naming the adapter and what is wrong.
+  static std::shared_ptr<const LoraAdapter> load(const std::string& name, const std::string& dir,
+                                                 const ModelConfig& base, Backend& backend);
+
+  const std::string& name() const { return name_; }
+  const std::string& dir() const { return dir_; }
+  // Shares ownership with the adapter: a batch holding it keeps the weights alive even if the
+  // adapter is evicted from the store meanwhile.
+  std::shared_ptr<const LoraWeightSet> weights() const { return weights_; }
+  size_t nbytes() const { return nbytes_; }
+  int64_t max_rank() const { return max_rank_; }
+  const std::vector<std::string>& targets() const { return targets_; }  // e.g. "q_proj"
+
+ private:
+  std::string name_;
+  std::string dir_;
+  std::shared_ptr<LoraWeightSet> weights_;
+  size_t nbytes_ = 0;
+  int64_t max_rank_ = 0;
+  std::vector<std::string> targets_;
+};
+
+// Random adapters in memory, for benchmarks: every layer target at `rank`.
+std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
+                                                         uint64_t seed, Backend& backend);
+
+}  // namespace lorax
