@@ -116,17 +116,18 @@ AddedVocabulary AddedVocabulary::from_json(const json& list, const BpeModel& mod
     const auto index = static_cast<uint32_t>(vocab.tokens_.size());
     vocab.by_content_.emplace(token.content, token.id);
     vocab.by_id_.emplace(token.id, index);
-    if (token.special) vocab.special_ids_.insert(token.id);
+    if (token.special) vocab.special_contents_.insert(token.content);
     vocab.max_id_ = std::max(vocab.max_id_, token.id);
+    std::string form = token.content;
+    if (token.normalized && normalizer != nullptr) {
+      form = normalizer->normalize(NormalizedText::from_input(token.content, 0, false)).text;
+    }
     if (!token.normalized) {
       vocab.raw_trie_.insert(token.content, index);
-    } else if (normalizer == nullptr) {
-      vocab.normalized_trie_.insert(token.content, index);
-    } else {
-      const NormalizedText normal =
-          normalizer->normalize(NormalizedText::from_input(token.content, 0, false));
-      if (!normal.text.empty()) vocab.normalized_trie_.insert(normal.text, index);
+    } else if (!form.empty()) {
+      vocab.normalized_trie_.insert(form, index);
     }
+    vocab.decode_forms_.push_back(std::move(form));
     vocab.tokens_.push_back(std::move(token));
   }
   return vocab;
@@ -188,7 +189,7 @@ std::optional<int32_t> AddedVocabulary::token_to_id(std::string_view content) co
 
 const std::string* AddedVocabulary::id_to_token(int32_t id) const {
   const auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : &tokens_[it->second].content;
+  return it == by_id_.end() ? nullptr : &decode_forms_[it->second];
 }
 
 }  // namespace lorax

@@ -53,8 +53,14 @@ class AddedVocabulary {
   std::vector<TextSegment> split(NormalizedText text, bool normalized_tokens) const;
 
   std::optional<int32_t> token_to_id(std::string_view content) const;
+  // The string decode uses for an added token: its content, or for a normalized token its
+  // content normalized (HF decodes the form it matched).
   const std::string* id_to_token(int32_t id) const;
-  bool is_special(int32_t id) const { return special_ids_.count(id) != 0; }
+  // Whether a token string is the content of a special token. HF decides what decode skips by
+  // the string it is about to decode, not by id.
+  bool is_special_content(std::string_view token) const {
+    return special_contents_.count(std::string(token)) != 0;
+  }
   int32_t max_id() const { return max_id_; }
   const std::vector<AddedToken>& tokens() const { return tokens_; }
 
@@ -83,9 +89,10 @@ class AddedVocabulary {
   std::vector<Match> find_matches(std::string_view text, const Trie& trie) const;
 
   std::vector<AddedToken> tokens_;
+  std::vector<std::string> decode_forms_;  // [tokens_.size()]
   std::unordered_map<std::string, int32_t> by_content_;
   std::unordered_map<int32_t, size_t> by_id_;  // id -> index in tokens_
-  std::unordered_set<int32_t> special_ids_;
+  std::unordered_set<std::string> special_contents_;
   Trie raw_trie_;
   Trie normalized_trie_;
   int32_t max_id_ = -1;

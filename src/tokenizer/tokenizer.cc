@@ -129,24 +129,25 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
   return ids;
 }
 
+std::optional<std::string_view> Tokenizer::token_string(int32_t id) const {
+  if (const std::string* added = pipeline_->added.id_to_token(id)) return *added;
+  return pipeline_->model->id_to_token(id);
+}
+
 std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool skip_special_tokens) const {
-  const Pipeline& p = *pipeline_;
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (int32_t id : ids) {
-    if (skip_special_tokens && p.added.is_special(id)) continue;
-    if (const std::string* added = p.added.id_to_token(id)) {
-      tokens.push_back(*added);
-    } else if (const auto token = p.model->id_to_token(id)) {
-      tokens.emplace_back(*token);
-    }
+    const std::optional<std::string_view> token = token_string(id);
+    if (!token) continue;
+    if (skip_special_tokens && pipeline_->added.is_special_content(*token)) continue;
+    tokens.emplace_back(*token);
   }
-  return decode_tokens(p.decoder.get(), std::move(tokens));
+  return decode_tokens(pipeline_->decoder.get(), std::move(tokens));
 }
 
 std::string Tokenizer::id_to_token(int32_t id) const {
-  if (const std::string* added = pipeline_->added.id_to_token(id)) return *added;
-  const auto token = pipeline_->model->id_to_token(id);
+  const std::optional<std::string_view> token = token_string(id);
   LORAX_CHECK(token.has_value(), "token id ", id, " is not in the vocabulary (size ", vocab_size(),
               ")");
   return std::string(*token);
@@ -163,7 +164,8 @@ size_t Tokenizer::vocab_size() const {
 }
 
 bool Tokenizer::is_special(int32_t id) const {
-  return pipeline_->added.is_special(id);
+  const std::optional<std::string_view> token = token_string(id);
+  return token && pipeline_->added.is_special_content(*token);
 }
 
 const std::vector<AddedToken>& Tokenizer::added_tokens() const {

@@ -44,7 +44,8 @@ class Tokenizer {
   std::optional<int32_t> token_to_id(std::string_view token) const;
   // One past the largest id of the model's vocabulary and the added tokens.
   size_t vocab_size() const;
-  // Whether `id` is an added token marked special (skipped by decode with skip_special_tokens).
+  // Whether decode with skip_special_tokens drops `id`: its token is an added token marked
+  // special.
   bool is_special(int32_t id) const;
   const std::vector<AddedToken>& added_tokens() const;
 
@@ -52,6 +53,8 @@ class Tokenizer {
   struct Pipeline;
   explicit Tokenizer(std::shared_ptr<const Pipeline> pipeline);
   void encode_words(const NormalizedText& text, std::vector<int32_t>& ids) const;
+  // The string decode uses for `id`: an added token's, else the model's.
+  std::optional<std::string_view> token_string(int32_t id) const;
 
   std::shared_ptr<const Pipeline> pipeline_;
 };
