@@ -70,6 +70,7 @@ Value Renderer::eval_node(const ast::Slice& node) {
   const auto stop = bound(node.stop);
   const auto step = bound(node.step);
   if (object.is_string()) return Value::string(pystr::slice(object.as_string(), start, stop, step));
+  // Slices bypass Jinja's lenient getitem: slicing a number is a TypeError, as in Python.
   LORAX_CHECK(object.is_list(), "'", object.type_name(), "' object is not subscriptable");
   const auto& items = object.items();
   std::vector<Value> out;

@@ -127,6 +127,7 @@ Value select_items(const Value& v, const CallArgs& args, bool by_attribute, bool
     test_args.keyword = args.keyword;
   }
   std::vector<Value> out;
+  if (!v.truthy()) return Value::list({});  // Jinja checks `if value:` before iterating
   for (const Value& item : iterate(v)) {
     const Value x = by_attribute ? get_attribute_path(item, attribute) : item;
     const bool passed = test ? test(x, test_args) : x.truthy();
@@ -151,6 +152,7 @@ Value filter_rejectattr(const Value& v, const CallArgs& args) {
 // map(attribute='x', default=...) or map('filter', args...).
 Value filter_map(const Value& v, const CallArgs& args) {
   std::vector<Value> out;
+  if (!v.truthy()) return Value::list({});  // Jinja checks `if value:` before iterating
   if (args.positional.empty()) {
     Value attribute;
     Value fallback;

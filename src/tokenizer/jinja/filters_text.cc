@@ -80,13 +80,15 @@ Value filter_indent(const Value& v, const CallArgs& args) {
                            {{"width", Value::integer(4)},
                             {"first", Value::boolean(false)},
                             {"blank", Value::boolean(false)}});
+  if (v.is_undefined()) fail_undefined(v);
+  LORAX_CHECK(v.is_string(), "unsupported operand type(s) for +=: '", v.type_name(), "' and 'str'");
   const std::string indention = a[0].is_string()
                                     ? a[0].as_string()
                                     : std::string(static_cast<std::size_t>(std::clamp<std::int64_t>(
                                                       int_arg(a[0], "width"), 0, 1 << 16)),
                                                   ' ');
   // Jinja appends a newline first so that splitlines() keeps a trailing empty line.
-  std::vector<std::string> lines = pystr::splitlines(to_str(v) + "\n", false);
+  std::vector<std::string> lines = pystr::splitlines(v.as_string() + "\n", false);
   std::string out;
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) out += "\n";
@@ -246,6 +248,7 @@ Value float_to_int(double d) {
 Value filter_int(const Value& v, const CallArgs& args) {
   const auto a =
       bind_args(args, "int", {{"default", Value::integer(0)}, {"base", Value::integer(10)}});
+  if (v.is_undefined()) fail_undefined(v);  // Jinja's Undefined refuses int() and float()
   if (v.is_integral()) return Value::integer(v.as_int());
   if (v.is_float()) return float_to_int(v.as_double());
   if (!v.is_string()) return a[0];
@@ -258,6 +261,7 @@ Value filter_int(const Value& v, const CallArgs& args) {
 
 Value filter_float(const Value& v, const CallArgs& args) {
   const auto a = bind_args(args, "float", {{"default", Value::number(0.0)}});
+  if (v.is_undefined()) fail_undefined(v);
   if (v.is_number()) return Value::number(v.as_double());
   if (!v.is_string()) return a[0];
   if (const auto d = parse_float(v.as_string())) return Value::number(*d);

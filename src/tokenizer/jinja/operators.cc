@@ -170,6 +170,8 @@ Value concat_sequences(const Value& l, const Value& r) {
 
 Value apply_binary(BinaryOp op, const Value& l, const Value& r) {
   if (op == BinaryOp::kConcat) return Value::string(to_str(l) + to_str(r));
+  // str % x runs str's formatting first, which prints an undefined argument as "".
+  if (op == BinaryOp::kMod && l.is_string()) return Value::string(percent_format(l.as_string(), r));
   if (l.is_undefined()) fail_undefined(l);
   if (r.is_undefined()) fail_undefined(r);
   if (l.is_number() && r.is_number()) {
@@ -186,7 +188,6 @@ Value apply_binary(BinaryOp op, const Value& l, const Value& r) {
     return repeat(l, r.as_int());
   if (op == BinaryOp::kMul && (r.is_string() || r.is_list()) && l.is_integral())
     return repeat(r, l.as_int());
-  if (op == BinaryOp::kMod && l.is_string()) return Value::string(percent_format(l.as_string(), r));
   unsupported(op, l, r);
 }
 

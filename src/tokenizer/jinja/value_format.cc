@@ -378,7 +378,10 @@ std::string percent_format(const std::string& f, const Value& args) {
     LORAX_CHECK(next < positional.size(), "not enough arguments for format string");
     out += format_one(spec, positional[next++]);
   }
-  LORAX_CHECK(args.is_dict() || next == positional.size(),
+  // Python skips this check when the argument could be a mapping (it has __getitem__).
+  const bool mapping_like =
+      args.is_dict() || (args.is_list() && !args.is_tuple()) || args.is_undefined();
+  LORAX_CHECK(mapping_like || next == positional.size(),
               "not all arguments converted during string formatting");
   return out;
 }
