@@ -261,8 +261,9 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
   auto adapter = std::make_shared<LoraAdapter>(Key{});
   adapter->name_ = name;
   adapter->dir_ = dir;
-  adapter->weights_ = std::make_shared<LoraWeightSet>();
-  adapter->weights_->layers.resize(size_t(base.num_layers));
+  auto weights = std::make_shared<LoraWeightSet>();
+  weights->layers.resize(size_t(base.num_layers));
+  adapter->weights_ = weights;
   std::set<std::string> targets;
   size_t used = 0;
   for (const Module& m : base_modules(base)) {
@@ -295,9 +296,9 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
     adapter->max_rank_ = std::max(adapter->max_rank_, r);
     targets.insert(std::string(lora_target_name(m.target)));
     if (m.layer < 0) {
-      adapter->weights_->lm_head = std::move(w);
+      weights->lm_head = std::move(w);
     } else {
-      adapter->weights_->layers[size_t(m.layer)][size_t(m.target)] = std::move(w);
+      weights->layers[size_t(m.layer)][size_t(m.target)] = std::move(w);
     }
   }
   if (used != pairs.size())
@@ -314,6 +315,20 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   log_info("loaded adapter '", name, "' from ", dir, ": ", used, " projections, rank <= ",
            adapter->max_rank_, ", ", adapter->nbytes_ / 1024, " KiB in ", ms, " ms");
+  return adapter;
+}
+
+std::shared_ptr<const LoraAdapter> LoraAdapter::from_weights(
+    const std::string& name, std::shared_ptr<const LoraWeightSet> w) {
+  auto adapter = std::make_shared<LoraAdapter>(Key{});
+  adapter->name_ = name;
+  for (const auto& layer : w->layers)
+    for (const auto& pair : layer)
+      if (pair.defined()) {
+        adapter->nbytes_ += pair.a.nbytes() + pair.b.nbytes();
+        adapter->max_rank_ = std::max(adapter->max_rank_, pair.rank());
+      }
+  adapter->weights_ = std::move(w);
   return adapter;
 }
 

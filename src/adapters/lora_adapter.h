@@ -32,6 +32,10 @@ class LoraAdapter {
   static std::shared_ptr<const LoraAdapter> load(const std::string& name, const std::string& dir,
                                                  const ModelConfig& base, Backend& backend);
 
+  // An adapter from weights already in memory (benchmarks, tests).
+  static std::shared_ptr<const LoraAdapter> from_weights(const std::string& name,
+                                                         std::shared_ptr<const LoraWeightSet> w);
+
   const std::string& name() const { return name_; }
   const std::string& dir() const { return dir_; }
   // Shares ownership with the adapter: a batch holding it keeps the weights alive even if the
@@ -44,7 +48,7 @@ class LoraAdapter {
  private:
   std::string name_;
   std::string dir_;
-  std::shared_ptr<LoraWeightSet> weights_;
+  std::shared_ptr<const LoraWeightSet> weights_;
   size_t nbytes_ = 0;
   int64_t max_rank_ = 0;
   std::vector<std::string> targets_;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "core/log.h"
 #include "core/thread_pool.h"
@@ -76,11 +77,27 @@ double measure_read_bandwidth(int threads) {
 
 struct Measurement {
   int64_t batch;
+  int64_t adapters;
   double prefill_tok_s;
   double decode_tok_s;
 };
 
-Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch) {
+// Random LoRA adapters on every projection, made once and shared by the measurements.
+std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const CausalLM& model,
+                                                                     const BenchOptions& options) {
+  int64_t most = 0;
+  for (int64_t n : options.adapter_counts) most = std::max(most, n);
+  std::vector<std::shared_ptr<const LoraAdapter>> out;
+  for (int64_t i = 0; i < most; ++i)
+    out.push_back(LoraAdapter::from_weights(
+        "bench-" + std::to_string(i),
+        random_lora_weights(model.config(), options.adapter_rank, uint64_t(i + 1), model.backend())));
+  return out;
+}
+
+Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
+                    const std::vector<std::shared_ptr<const LoraAdapter>>& adapters,
+                    int64_t adapter_count) {
   EngineOptions engine_options = options.model.engine_options();
   engine_options.kv.num_blocks = std::max<int64_t>(
       engine_options.kv.num_blocks,
@@ -93,6 +110,7 @@ Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch)
       r.prompt_ids.push_back(int32_t((i * 7919 + b * 104729 + 1) % model.config().vocab_size));
     r.max_new_tokens = options.decode_tokens + 1;  // the first comes from the prefill
     r.ignore_eos = true;
+    if (adapter_count > 0) r.adapter = adapters[size_t(b % adapter_count)];
     engine.add(r);
   }
   auto start = Clock::now();
@@ -103,7 +121,8 @@ Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch)
   while (engine.has_work())
     for (const StepOutput& o : engine.step()) decoded += o.token ? 1 : 0;
   const double decode = seconds_since(start);
-  return {batch, double(batch * options.prompt_tokens) / prefill, double(decoded) / decode};
+  return {batch, adapter_count, double(batch * options.prompt_tokens) / prefill,
+          double(decoded) / decode};
 }
 
 }  // namespace
@@ -138,14 +157,35 @@ int run_bench(const BenchOptions& options) {
       double(step_bytes) / (1 << 20), bandwidth / 1e9, floor_steps);
   std::printf("prompt %lld tokens, %lld decode steps\n\n", (long long)options.prompt_tokens,
               (long long)options.decode_tokens);
-  std::printf("| batch | prefill tok/s | decode tok/s | decode ceiling tok/s | of ceiling |\n");
-  std::printf("|------:|--------------:|-------------:|---------------------:|-----------:|\n");
+  const auto adapters = make_bench_adapters(*model, options);
+  {  // warm up: first touches of weights and buffers should not count against the base row
+    BenchOptions warm = options;
+    warm.prompt_tokens = std::min<int64_t>(options.prompt_tokens, 8);
+    warm.decode_tokens = 2;
+    measure(*model, warm, 1, adapters, 0);
+  }
+  if (!adapters.empty())
+    std::printf("adapters: rank %lld on all seven projections, %.1f MiB each\n",
+                (long long)options.adapter_rank,
+                double(adapters[0]->nbytes()) / (1 << 20));
+  std::printf("| batch | adapters | prefill tok/s | vs base | decode tok/s | vs base | "
+              "decode ceiling tok/s | of ceiling |\n");
+  std::printf("|------:|---------:|--------------:|--------:|-------------:|--------:|"
+              "---------------------:|-----------:|\n");
   for (int64_t batch : options.batch_sizes) {
-    const Measurement m = measure(*model, options, batch);
-    const double ceiling = floor_steps * double(batch);
-    std::printf("| %5lld | %13.1f | %12.1f | %20.1f | %9.0f%% |\n", (long long)m.batch,
-                m.prefill_tok_s, m.decode_tok_s, ceiling, 100.0 * m.decode_tok_s / ceiling);
-    std::fflush(stdout);
+    std::optional<Measurement> base;
+    for (int64_t count : options.adapter_counts) {
+      if (count > batch) continue;  // each adapter needs at least one sequence
+      if (count > 0 && !base) base = measure(*model, options, batch, adapters, 0);
+      const Measurement m = measure(*model, options, batch, adapters, count);
+      if (count == 0) base = m;
+      const double ceiling = floor_steps * double(batch);
+      std::printf("| %5lld | %8lld | %13.1f | %6.2fx | %12.1f | %6.2fx | %20.1f | %9.0f%% |\n",
+                  (long long)m.batch, (long long)count, m.prefill_tok_s,
+                  m.prefill_tok_s / base->prefill_tok_s, m.decode_tok_s,
+                  m.decode_tok_s / base->decode_tok_s, ceiling, 100.0 * m.decode_tok_s / ceiling);
+      std::fflush(stdout);
+    }
   }
   return 0;
 }

@@ -17,6 +17,10 @@ struct BenchOptions {
   int64_t prompt_tokens = 128;
   int64_t decode_tokens = 32;
   std::vector<int64_t> batch_sizes = {1};
+  // Distinct adapters spread over each batch (0: the base model alone). Every count is measured
+  // against the base in the same run.
+  std::vector<int64_t> adapter_counts = {0};
+  int64_t adapter_rank = 16;
 };
 
 int run_bench(const BenchOptions& options);

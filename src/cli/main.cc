@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   bench->add_option("--prompt-tokens", bench_options.prompt_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--decode-tokens", bench_options.decode_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--batch", bench_options.batch_sizes, "batch sizes to measure")->delimiter(',');
+  bench->add_option("--adapters", bench_options.adapter_counts,
+                    "distinct LoRA adapters per batch, e.g. 0,1,8,32 (0: base)")
+      ->delimiter(',');
+  bench->add_option("--adapter-rank", bench_options.adapter_rank)->check(CLI::Range(1, 1024));
 
   CLI11_PARSE(app, argc, argv);
   try {

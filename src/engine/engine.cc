@@ -267,7 +267,8 @@ std::vector<StepOutput> Engine::decode_step() {
 
 StepOutput Engine::advance(Sequence& seq, const float* logits) {
   const int64_t vocab = model_.config().vocab_size;
-  const int32_t id = sample_token(logits, vocab, seq.request.sampling, seq.rng);
+  const int32_t id = sample_token(logits, vocab, seq.request.sampling, seq.rng, seq.tokens,
+                                  size_t(seq.prompt_len));
   StepOutput o;
   o.token = describe_token(logits, vocab, id, seq.request.top_logprobs);
   seq.tokens.push_back(id);
