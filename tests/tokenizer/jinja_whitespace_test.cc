@@ -102,6 +102,7 @@ b)~"},
      R"~(a
 b
 )~"},
+    {"minus_strips_unicode_spaces", R"~(a {%- if true -%}   b  {%- endif %})~", R"~()~", R"~(ab)~"},
     {"raw_keeps_whitespace",
      R"~(  {% raw %}
   {{ x }}

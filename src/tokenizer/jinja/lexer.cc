@@ -9,9 +9,6 @@
 namespace lorax::jinja {
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -76,11 +73,27 @@ class Lexer {
     pos_ = p;
   }
 
-  void skip_spaces() {
-    std::size_t p = pos_;
-    while (p < src_.size() && is_space(src_[p])) ++p;
-    advance_to(p);
+  // Python's `\s`, which Jinja's patterns use, includes Unicode spaces such as U+00A0.
+  std::size_t spaces_end(std::size_t p) const {
+    while (p < src_.size()) {
+      const auto byte = static_cast<unsigned char>(src_[p]);
+      if (byte < 0x80) {
+        if (!pystr::is_space(byte)) break;
+        ++p;
+        continue;
+      }
+      std::size_t n = 1;
+      while (n < 4 && p + n < src_.size() &&
+             (static_cast<unsigned char>(src_[p + n]) & 0xC0) == 0x80)
+        ++n;
+      const std::u32string cp = pystr::decode(std::string_view(src_).substr(p, n));
+      if (cp.size() != 1 || !pystr::is_space(cp[0])) break;
+      p += n;
+    }
+    return p;
   }
+
+  void skip_spaces() { advance_to(spaces_end(pos_)); }
 
   // Where the next "{{", "{%" or "{#" starts, or npos.
   std::size_t find_tag(std::size_t from) const {
@@ -155,10 +168,10 @@ class Lexer {
   // "{% raw %}...{% endraw %}": the text between is not parsed.
   bool try_lex_raw() {
     std::size_t p = pos_;
-    while (p < src_.size() && is_space(src_[p])) ++p;
+    p = spaces_end(p);
     if (!at("raw", p)) return false;
     p += 3;
-    while (p < src_.size() && is_space(src_[p])) ++p;
+    p = spaces_end(p);
     const bool strip_after = at("-%}", p);
     if (!strip_after && !at("%}", p)) return false;
     advance_to(p + (strip_after ? 3 : 2));
@@ -170,10 +183,10 @@ class Lexer {
       std::size_t r = q + 2;
       const char sign = r < src_.size() && (src_[r] == '-' || src_[r] == '+') ? src_[r] : 0;
       if (sign) ++r;
-      while (r < src_.size() && is_space(src_[r])) ++r;
+      r = spaces_end(r);
       if (!at("endraw", r)) continue;
       r += 6;
-      while (r < src_.size() && is_space(src_[r])) ++r;
+      r = spaces_end(r);
       const char end_sign = r < src_.size() && (src_[r] == '-' || src_[r] == '+') ? src_[r] : 0;
       if (!at("%}", r + (end_sign ? 1 : 0))) continue;
       emit_text(strip_before_tag(src_.substr(pos_, q - pos_), sign, false), text_line);
