@@ -31,6 +31,20 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
 }
 
 uint64_t Engine::add(GenerationRequest request) {
+  validate(request);
+  const int64_t len = int64_t(request.prompt_ids.size());
+  auto seq = std::make_unique<Sequence>();
+  seq->id = next_id_++;
+  seq->tokens = request.prompt_ids;
+  seq->prompt_len = len;
+  seq->rng.seed(request.sampling.seed);
+  seq->request = std::move(request);
+  const uint64_t id = seq->id;
+  waiting_.push_back(std::move(seq));
+  return id;
+}
+
+void Engine::validate(const GenerationRequest& request) const {
   const int64_t len = int64_t(request.prompt_ids.size());
   const int64_t vocab = model_.config().vocab_size;
   LORAX_CHECK(len > 0, "prompt is empty");
@@ -45,18 +59,7 @@ uint64_t Engine::add(GenerationRequest request) {
   const int64_t needed = std::min(len + request.max_new_tokens, model_.max_positions());
   const int64_t capacity = cache_.blocks().num_blocks() * cache_.block_size();
   LORAX_CHECK(needed <= capacity, "request needs ", needed,
-              " tokens of KV cache but the cache "
-              "holds ",
-              capacity);
-  auto seq = std::make_unique<Sequence>();
-  seq->id = next_id_++;
-  seq->tokens = request.prompt_ids;
-  seq->prompt_len = len;
-  seq->rng.seed(request.sampling.seed);
-  seq->request = std::move(request);
-  const uint64_t id = seq->id;
-  waiting_.push_back(std::move(seq));
-  return id;
+              " tokens of KV cache but the cache holds ", capacity);
 }
 
 void Engine::cancel(uint64_t request_id) {
@@ -181,6 +184,9 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
   const Tensor logits = model_.backend().download(out.logits);
   const int64_t vocab = logits.dim(1);
   ++counters_.prefill_steps;
+  counters_.last_batch_sequences = int64_t(seqs.size());
+  counters_.last_batch_tokens = batch.num_tokens();
+  counters_.prompt_tokens += batch.num_tokens();
 
   std::vector<StepOutput> outputs;
   for (size_t i = 0; i < seqs.size(); ++i) {
@@ -254,6 +260,8 @@ std::vector<StepOutput> Engine::decode_step() {
   const Tensor logits = model_.backend().download(out.logits);
   const int64_t vocab = logits.dim(1);
   ++counters_.decode_steps;
+  counters_.last_batch_sequences = int64_t(seqs.size());
+  counters_.last_batch_tokens = batch.num_tokens();
   std::vector<StepOutput> outputs;
   for (size_t b = 0; b < seqs.size(); ++b) {
     seqs[b]->num_cached = int64_t(seqs[b]->tokens.size());
@@ -271,6 +279,7 @@ StepOutput Engine::advance(Sequence& seq, const float* logits) {
                                   size_t(seq.prompt_len));
   StepOutput o;
   o.token = describe_token(logits, vocab, id, seq.request.top_logprobs);
+  ++counters_.generated_tokens;
   seq.tokens.push_back(id);
   const bool eos =
       !seq.request.ignore_eos && std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();

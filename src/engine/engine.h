@@ -62,12 +62,19 @@ struct EngineStats {
   int64_t preemptions = 0;
   int64_t prefill_steps = 0;
   int64_t decode_steps = 0;
+  int64_t last_batch_sequences = 0;  // sequences in the most recent step
+  int64_t last_batch_tokens = 0;     // tokens in the most recent step
+  int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included)
+  int64_t generated_tokens = 0;
 };
 
 class Engine {
  public:
   Engine(CausalLM& model, const EngineOptions& options);
 
+  // Throws lorax::Error saying what is wrong with a request. Reads only immutable state, so any
+  // thread may call it.
+  void validate(const GenerationRequest& request) const;
   // Validates and queues a request; throws lorax::Error saying what is wrong with it.
   uint64_t add(GenerationRequest request);
   void cancel(uint64_t request_id);  // frees its blocks at once; no further output
