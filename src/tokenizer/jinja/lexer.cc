@@ -320,6 +320,9 @@ class Lexer {
 
   // Python's "unicode-escape" decoding, which Jinja applies to string literals.
   std::string unescape(std::string_view s) const {
+    // Single-character escapes and what they stand for.
+    static constexpr std::string_view kFrom = "\\'\"abfnrtv";
+    static constexpr std::string_view kTo = "\\'\"\a\b\f\n\r\t\v";
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
       if (s[i] != '\\' || i + 1 == s.size()) {
@@ -327,63 +330,31 @@ class Lexer {
         continue;
       }
       const char e = s[++i];
-      switch (e) {
-        case '\n':
-          break;
-        case '\\':
-          out.push_back('\\');
-          break;
-        case '\'':
-          out.push_back('\'');
-          break;
-        case '"':
-          out.push_back('"');
-          break;
-        case 'a':
-          out.push_back('\a');
-          break;
-        case 'b':
-          out.push_back('\b');
-          break;
-        case 'f':
-          out.push_back('\f');
-          break;
-        case 'n':
-          out.push_back('\n');
-          break;
-        case 'r':
-          out.push_back('\r');
-          break;
-        case 't':
-          out.push_back('\t');
-          break;
-        case 'v':
-          out.push_back('\v');
-          break;
-        case 'x':
-          i = append_hex(s, i, 2, out);
-          break;
-        case 'u':
-          i = append_hex(s, i, 4, out);
-          break;
-        case 'U':
-          i = append_hex(s, i, 8, out);
-          break;
-        default:
-          if (e >= '0' && e <= '7') {
-            char32_t v = 0;
-            std::size_t n = 0;
-            for (; n < 3 && i + n < s.size() && s[i + n] >= '0' && s[i + n] <= '7'; ++n)
-              v = v * 8 + static_cast<char32_t>(s[i + n] - '0');
-            pystr::append_code_point(out, v);
-            i += n - 1;
-          } else {
-            out.push_back('\\');  // unknown escapes stay as written
-            out.push_back(e);
-          }
+      if (const std::size_t k = kFrom.find(e); k != std::string_view::npos) {
+        out.push_back(kTo[k]);
+      } else if (e == '\n') {
+        // a backslash-newline continues the line
+      } else if (e == 'x' || e == 'u' || e == 'U') {
+        i = append_hex(s, i, e == 'x' ? 2 : e == 'u' ? 4 : 8, out);
+      } else if (e >= '0' && e <= '7') {
+        i = append_octal(s, i, out);
+      } else {
+        out.push_back('\\');  // unknown escapes stay as written
+        out.push_back(e);
       }
     }
     return out;
+  }
+
+  // `\ooo`: up to three octal digits starting at s[i]; returns the last index used.
+  std::size_t append_octal(std::string_view s, std::size_t i, std::string& out) const {
+    char32_t v = 0;
+    std::size_t n = 0;
+    for (; n < 3 && i + n < s.size() && s[i + n] >= '0' && s[i + n] <= '7'; ++n) {
+      v = v * 8 + static_cast<char32_t>(s[i + n] - '0');
+    }
+    pystr::append_code_point(out, v);
+    return i + n - 1;
   }
 
   // `\x`, `\u`, `\U` with exactly `digits` hex digits after s[i]; returns the last index used.
