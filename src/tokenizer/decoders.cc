@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/json_fields.h"
@@ -21,6 +23,10 @@ class SequenceDecoder final : public Decoder {
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     for (const auto& step : steps_) tokens = step->decode_chain(std::move(tokens));
     return tokens;
+  }
+  bool joins_byte_tokens() const override {
+    return std::any_of(steps_.begin(), steps_.end(),
+                       [](const auto& step) { return step->joins_byte_tokens(); });
   }
 
  private:
@@ -82,12 +88,13 @@ class ReplaceDecoder final : public Decoder {
 // one U+FFFD per byte.
 class ByteFallbackDecoder final : public Decoder {
  public:
+  bool joins_byte_tokens() const override { return true; }
   std::vector<std::string> decode_chain(std::vector<std::string> tokens) const override {
     std::vector<std::string> out;
     out.reserve(tokens.size());
     std::string run;
     for (std::string& token : tokens) {
-      if (const int b = byte_of(token); b >= 0) {
+      if (const int b = byte_token_value(token); b >= 0) {
         run.push_back(static_cast<char>(b));
         continue;
       }
@@ -99,22 +106,6 @@ class ByteFallbackDecoder final : public Decoder {
   }
 
  private:
-  // Rust's u8::from_str_radix(&token[3..5], 16) on "<0x..>" tokens, which also takes "+N".
-  static int byte_of(const std::string& token) {
-    if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>') return -1;
-    const auto hex = [](char c) {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int lo = hex(token[4]);
-    if (lo < 0) return -1;
-    if (token[3] == '+') return lo;
-    const int hi = hex(token[3]);
-    return hi < 0 ? -1 : hi * 16 + lo;
-  }
-
   static void flush(std::string& run, std::vector<std::string>& out) {
     if (run.empty()) return;
     if (unicode::find_invalid_utf8(run) == std::string::npos) {
@@ -238,6 +229,22 @@ std::unique_ptr<const Decoder> sequence_from_json(const json& j, const std::stri
 }
 
 }  // namespace
+
+// Rust's u8::from_str_radix(&token[3..5], 16) on "<0x..>" tokens, which also takes "+N".
+int byte_token_value(std::string_view token) {
+  if (token.size() != 6 || token.compare(0, 3, "<0x") != 0 || token[5] != '>') return -1;
+  const auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  const int lo = hex(token[4]);
+  if (lo < 0) return -1;
+  if (token[3] == '+') return lo;
+  const int hi = hex(token[3]);
+  return hi < 0 ? -1 : hi * 16 + lo;
+}
 
 std::unique_ptr<const Decoder> decoder_from_json(const json& j, const std::string& where) {
   if (j.is_null()) return nullptr;

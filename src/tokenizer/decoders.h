@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -18,9 +19,15 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   virtual std::vector<std::string> decode_chain(std::vector<std::string> tokens) const = 0;
+  // Whether "<0xNN>" tokens are joined into bytes (ByteFallback): such a run decodes as a whole,
+  // and one bad byte turns every byte of the run into U+FFFD.
+  virtual bool joins_byte_tokens() const { return false; }
 };
 
 std::unique_ptr<const Decoder> decoder_from_json(const nlohmann::json& j, const std::string& where);
+
+// The byte of a "<0xNN>" token as ByteFallback reads it, or -1.
+int byte_token_value(std::string_view token);
 
 // The decoded text of `tokens`: the decoder's strings joined, or without a decoder the tokens
 // joined by single spaces (HF's fallback).

@@ -30,6 +30,11 @@ StreamingDetokenizer::StreamingDetokenizer(const Tokenizer& tokenizer, bool skip
       ids_(std::move(prompt_ids)) {
   read_offset_ = ids_.size();
   prefix_offset_ = ids_.size() > kPromptContext ? ids_.size() - kPromptContext : 0;
+  // Start the context at the beginning of a run of byte tokens, which decodes only as a whole.
+  while (prefix_offset_ > 0 && tokenizer_.is_fallback_byte(ids_[prefix_offset_ - 1]) &&
+         tokenizer_.is_fallback_byte(ids_[prefix_offset_])) {
+    --prefix_offset_;
+  }
 }
 
 std::string StreamingDetokenizer::decode_range(size_t begin, size_t end) const {
@@ -40,6 +45,12 @@ std::string StreamingDetokenizer::decode_range(size_t begin, size_t end) const {
 
 std::string StreamingDetokenizer::push(int32_t id) {
   ids_.push_back(id);
+  // A later byte of the same run can still turn this one's text into U+FFFD: wait for its end.
+  // Tokens that decode skips do not end a run.
+  if (!skip_special_tokens_ || !tokenizer_.is_special(id)) {
+    in_byte_run_ = tokenizer_.is_fallback_byte(id);
+  }
+  if (in_byte_run_) return {};
   const std::string prefix = decode_range(prefix_offset_, read_offset_);
   const std::string full = decode_range(prefix_offset_, ids_.size());
   // Wait while the newest bytes do not yet form a whole character.

@@ -28,7 +28,8 @@ struct Tokenizer::Pipeline {
   std::unique_ptr<const PostProcessor> post_processor;  // may be null
   std::unique_ptr<const Decoder> decoder;               // may be null
   AddedVocabulary added;
-  bool track_origin = false;  // a pre-tokenizer needs to know where pieces start
+  bool track_origin = false;       // a pre-tokenizer needs to know where pieces start
+  bool joins_byte_tokens = false;  // the decoder reads "<0xNN>" runs as bytes
 };
 
 namespace {
@@ -83,6 +84,7 @@ Tokenizer Tokenizer::from_json_string(std::string_view json_text, const std::str
     p->added = AddedVocabulary::from_json(field("added_tokens"), *p->model, p->normalizer.get(),
                                           "added_tokens");
     p->track_origin = p->pre_tokenizer && p->pre_tokenizer->needs_origin();
+    p->joins_byte_tokens = p->decoder && p->decoder->joins_byte_tokens();
   } catch (const Error& e) {
     fail(source, ": ", e.what());
   }
@@ -166,6 +168,12 @@ size_t Tokenizer::vocab_size() const {
 bool Tokenizer::is_special(int32_t id) const {
   const std::optional<std::string_view> token = token_string(id);
   return token && pipeline_->added.is_special_content(*token);
+}
+
+bool Tokenizer::is_fallback_byte(int32_t id) const {
+  if (!pipeline_->joins_byte_tokens) return false;
+  const std::optional<std::string_view> token = token_string(id);
+  return token && byte_token_value(*token) >= 0;
 }
 
 const std::vector<AddedToken>& Tokenizer::added_tokens() const {

@@ -48,6 +48,9 @@ class Tokenizer {
   // special.
   bool is_special(int32_t id) const;
   const std::vector<AddedToken>& added_tokens() const;
+  // Whether `id` is a "<0xNN>" token that the decoder joins with its neighbours into UTF-8
+  // (ByteFallback): its text is not settled until the run of such tokens ends.
+  bool is_fallback_byte(int32_t id) const;
 
  private:
   struct Pipeline;
@@ -85,6 +88,8 @@ class StreamingDetokenizer {
   std::vector<int32_t> ids_;
   size_t prefix_offset_ = 0;  // start of the window decoded for context
   size_t read_offset_ = 0;    // ids before this have had their text emitted
+  bool in_byte_run_ =
+      false;  // the last id decode shows is a fallback byte (Tokenizer::is_fallback_byte)
 };
 
 // Encode throughput of `text` in MB/s (10^6 bytes), the best of `repeats` runs; for benchmarks.
