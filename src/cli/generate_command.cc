@@ -12,7 +12,8 @@
 
 namespace lorax {
 
-using nlohmann::json;
+// Ordered: chat messages reach the template with their keys as the user wrote them.
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -33,22 +34,46 @@ T get_field(const json& line, const char* key, T fallback, bool (json::*is_type)
   return line[key].get<T>();
 }
 
-GenerationRequest parse_request(const json& line) {
+// The prompt as token ids: given directly, or encoded from "prompt" text or chat "messages".
+std::vector<int32_t> prompt_of(const json& line, const TextProcessor* text) {
+  const int given = int(line.contains("prompt_ids")) + int(line.contains("prompt")) +
+                    int(line.contains("messages"));
+  LORAX_CHECK(given == 1, "give exactly one of \"prompt_ids\", \"prompt\" or \"messages\"");
+  std::vector<int32_t> ids;
+  if (line.contains("prompt_ids")) {
+    LORAX_CHECK(line["prompt_ids"].is_array(), "field \"prompt_ids\" must be a list of token ids");
+    for (const auto& id : line["prompt_ids"]) {
+      LORAX_CHECK(id.is_number_integer(), "prompt_ids must hold integers, got ", id.dump());
+      const int64_t value = id.get<int64_t>();
+      LORAX_CHECK(value >= 0 && value < (int64_t(1) << 31), "prompt token id ", value,
+                  " is out of range");
+      ids.push_back(int32_t(value));
+    }
+    return ids;
+  }
+  LORAX_CHECK(text != nullptr, "this checkpoint has no tokenizer.json: give \"prompt_ids\"");
+  if (line.contains("prompt")) {
+    LORAX_CHECK(line["prompt"].is_string(), "field \"prompt\" must be a string");
+    return text->encode_prompt(line["prompt"].get<std::string>());
+  }
+  const json& messages = line["messages"];
+  LORAX_CHECK(messages.is_array() && !messages.empty(),
+              "field \"messages\" must be a non-empty list of {\"role\", \"content\"}");
+  for (const auto& m : messages)
+    LORAX_CHECK(m.is_object() && m.contains("role") && m["role"].is_string(),
+                "each message needs a string \"role\"");
+  return text->encode_chat(messages, true);
+}
+
+GenerationRequest parse_request(const json& line, const TextProcessor* text) {
   static const std::set<std::string> known = {
-      "id",    "prompt_ids", "max_new_tokens", "temperature",     "top_k",
-      "top_p", "seed",       "top_logprobs",   "prompt_logprobs", "ignore_eos", "adapter"};
+      "id",         "prompt_ids",   "prompt",          "messages",   "max_new_tokens",
+      "temperature", "top_k",       "top_p",           "seed",       "top_logprobs",
+      "prompt_logprobs", "ignore_eos", "adapter"};
   for (const auto& [key, value] : line.items())
     LORAX_CHECK(known.count(key), "unknown field \"", key, "\"");
-  LORAX_CHECK(line.contains("prompt_ids") && line["prompt_ids"].is_array(),
-              "field \"prompt_ids\" must be a list of token ids");
   GenerationRequest r;
-  for (const auto& id : line["prompt_ids"]) {
-    LORAX_CHECK(id.is_number_integer(), "prompt_ids must hold integers, got ", id.dump());
-    const int64_t value = id.get<int64_t>();
-    LORAX_CHECK(value >= 0 && value < (int64_t(1) << 31), "prompt token id ", value,
-                " is out of range");
-    r.prompt_ids.push_back(int32_t(value));
-  }
+  r.prompt_ids = prompt_of(line, text);
   r.max_new_tokens =
       get_field<int64_t>(line, "max_new_tokens", 16, &json::is_number_integer, "an integer");
   r.sampling.temperature =
@@ -67,27 +92,27 @@ GenerationRequest parse_request(const json& line) {
   return r;
 }
 
-std::vector<RequestLine> read_requests(std::istream& in) {
+std::vector<RequestLine> read_requests(std::istream& in, const TextProcessor* text) {
   std::vector<RequestLine> lines;
-  std::string text;
+  std::string raw;
   int64_t number = 0;
-  while (std::getline(in, text)) {
+  while (std::getline(in, raw)) {
     ++number;
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
+    if (raw.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank lines
     RequestLine line;
     line.id = int64_t(lines.size());
     try {
-      const json parsed = json::parse(text);
+      const json parsed = json::parse(raw);
       LORAX_CHECK(parsed.is_object(), "a request must be a JSON object");
       if (parsed.contains("id")) line.id = parsed["id"];
-      line.request = parse_request(parsed);
+      line.request = parse_request(parsed, text);
       if (parsed.contains("adapter") && !parsed["adapter"].is_null()) {
         LORAX_CHECK(parsed["adapter"].is_string(), "field \"adapter\" must be a name or null");
         line.adapter = parsed["adapter"].get<std::string>();
       }
     } catch (const json::exception& e) {
       line.error = "line " + std::to_string(number) + ": malformed JSON: " + e.what();
-    } catch (const Error& e) {
+    } catch (const Error& e) {  // includes chat-template errors, with the template's message
       line.error = "line " + std::to_string(number) + ": " + e.what();
     }
     lines.push_back(std::move(line));
@@ -136,9 +161,9 @@ void report_progress(const Engine& engine, int64_t steps, int64_t tokens, double
 
 }  // namespace
 
-int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& requests,
-                 std::ostream& results) {
-  std::vector<RequestLine> lines = read_requests(requests);
+int run_generate(const GenerateOptions& options, CausalLM& model, const TextProcessor* text,
+                 std::istream& requests, std::ostream& results) {
+  std::vector<RequestLine> lines = read_requests(requests, text);
   Engine engine(model, options.model.engine_options());
   const auto adapters = make_adapter_store(options.model, model);
   std::map<uint64_t, size_t> line_of;  // engine id -> line index
@@ -187,6 +212,7 @@ int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& 
                 {"finish_reason", finish_reason_name(r.finish)},
                 {"prompt_logprobs", r.prompt_logprobs},
                 {"logprobs", r.logprobs}};
+    if (text != nullptr) out["text"] = text->decode(r.generated, true);
     results << to_line(out) << "\n";
   }
   results.flush();
@@ -195,7 +221,8 @@ int run_generate(const GenerateOptions& options, CausalLM& model, std::istream& 
 
 int run_generate(const GenerateOptions& options, std::istream& requests, std::ostream& results) {
   LoadedModel loaded = load_model(options.model);
-  return run_generate(options, *loaded.model, requests, results);
+  const auto text = TextProcessor::from_model_dir(options.model.model_dir);
+  return run_generate(options, *loaded.model, text ? &*text : nullptr, requests, results);
 }
 
 }  // namespace lorax

@@ -5,6 +5,7 @@
 
 #include "cli/bench_command.h"
 #include "cli/generate_command.h"
+#include "cli/tokenize_command.h"
 #include "core/log.h"
 
 namespace {
@@ -43,10 +44,16 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   bench->add_option("--adapter-rank", bench_options.adapter_rank)->check(CLI::Range(1, 1024));
 
+  std::string tokenize_model, tokenize_requests = "-";
+  CLI::App* tok = app.add_subcommand("tokenize", "encode or decode JSON-line requests");
+  tok->add_option("--model", tokenize_model, "checkpoint directory with tokenizer.json")->required();
+  tok->add_option("--requests", tokenize_requests, "JSON-lines file, - for stdin");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return generate(generate_options);
     if (bench->parsed()) return lorax::run_bench(bench_options);
+    if (tok->parsed()) return lorax::run_tokenize(tokenize_model, tokenize_requests);
   } catch (const lorax::Error& e) {
     lorax::log_error(e.what());
     return 1;
