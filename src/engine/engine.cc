@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 
@@ -94,20 +95,85 @@ std::vector<StepOutput> Engine::step() {
   return {};
 }
 
+void Engine::refresh_active_adapters() {
+  std::map<const LoraAdapter*, std::chrono::steady_clock::time_point> active;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& seq : running_) {
+    const LoraAdapter* a = seq->request.adapter.get();
+    if (a == nullptr || active.count(a)) continue;
+    auto it = active_since_.find(a);
+    active[a] = it == active_since_.end() ? now : it->second;
+  }
+  active_since_ = std::move(active);
+}
+
+bool Engine::may_admit_adapter(const LoraAdapter* adapter, bool someone_lacks_a_slot,
+                               std::chrono::steady_clock::time_point now) const {
+  if (adapter == nullptr) return true;
+  auto it = active_since_.find(adapter);
+  if (it == active_since_.end()) return int64_t(active_since_.size()) < options_.max_active_adapters;
+  // Active: keeps admitting unless its turn is over and another adapter waits for a slot.
+  return !(someone_lacks_a_slot && now - it->second > options_.adapter_cycle_time);
+}
+
+int64_t Engine::running_tokens() const {
+  int64_t total = 0;
+  for (const auto& seq : running_) total += int64_t(seq->tokens.size());
+  return total;
+}
+
 std::vector<Engine::SequencePtr> Engine::admit() {
   std::vector<SequencePtr> admitted;
-  int64_t tokens = 0;
-  while (!waiting_.empty() && int64_t(running_.size() + admitted.size()) < options_.max_running) {
-    Sequence& seq = *waiting_.front();
-    const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
-    if (!admitted.empty() && tokens + fresh > options_.max_batch_prefill_tokens) break;
-    const int64_t need =
-        cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
-    if (!cache_.blocks().can_allocate(need)) break;  // FIFO: later requests wait their turn
-    cache_.blocks().allocate(need, seq.block_table);
-    tokens += fresh;
-    admitted.push_back(std::move(waiting_.front()));
-    waiting_.pop_front();
+  if (waiting_.empty()) return admitted;
+  refresh_active_adapters();
+  const auto now = std::chrono::steady_clock::now();
+  bool someone_lacks_a_slot = false;
+  for (const auto& seq : waiting_) {
+    const LoraAdapter* a = seq->request.adapter.get();
+    if (a != nullptr && !active_since_.count(a) &&
+        int64_t(active_since_.size()) >= options_.max_active_adapters)
+      someone_lacks_a_slot = true;
+  }
+  int64_t prefill_tokens = 0;
+  int64_t total_tokens = running_tokens();
+  bool blocked = false;  // the KV cache or a token budget is full: stop admitting
+  // Round-robin over adapters: each pass admits at most one request per adapter, the oldest.
+  while (!blocked && !waiting_.empty()) {
+    std::set<const LoraAdapter*> served;
+    bool progress = false;
+    for (size_t i = 0; i < waiting_.size() && !blocked;) {
+      Sequence& seq = *waiting_[i];
+      const LoraAdapter* adapter = seq.request.adapter.get();
+      if (served.count(adapter) || !may_admit_adapter(adapter, someone_lacks_a_slot, now)) {
+        served.insert(adapter);  // this adapter's later requests keep their order
+        ++i;
+        continue;
+      }
+      served.insert(adapter);
+      const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
+      const int64_t need =
+          cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
+      // A request alone in the engine always runs, whatever the budgets say.
+      const bool alone = running_.empty() && admitted.empty();
+      const bool over_prefill =
+          !alone && prefill_tokens + fresh > options_.max_batch_prefill_tokens;
+      const bool over_total = !alone && options_.max_batch_total_tokens > 0 &&
+                              total_tokens + int64_t(seq.tokens.size()) >
+                                  options_.max_batch_total_tokens;
+      if (int64_t(running_.size() + admitted.size()) >= options_.max_running || over_prefill ||
+          over_total || !cache_.blocks().can_allocate(need)) {
+        blocked = true;  // later requests wait their turn rather than overtake this one
+        break;
+      }
+      cache_.blocks().allocate(need, seq.block_table);
+      prefill_tokens += fresh;
+      total_tokens += int64_t(seq.tokens.size());
+      if (adapter != nullptr && !active_since_.count(adapter)) active_since_[adapter] = now;
+      admitted.push_back(std::move(waiting_[i]));
+      waiting_.erase(waiting_.begin() + int64_t(i));
+      progress = true;
+    }
+    if (!progress) break;
   }
   return admitted;
 }

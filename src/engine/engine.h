@@ -2,13 +2,18 @@
 // runs the model, samples, and reports what every sequence produced.
 //
 // Contract of step(): one forward pass per call. If waiting requests can be admitted (free KV
-// blocks for their whole prompt, within max_batch_prefill_tokens and max_running), the step is a
-// prefill of those requests; otherwise it is a decode of every running sequence. When a decode
+// blocks for their whole prompt, within max_batch_prefill_tokens, max_batch_total_tokens,
+// max_running and max_active_adapters), the step is a prefill of those requests; otherwise it is
+// a decode of every running sequence. Admission is fair across adapters: waiting requests are
+// taken round-robin, one per adapter per turn, in arrival order within each adapter, and an
+// adapter that has held an active slot past adapter_cycle_time while others wait for a slot
+// stops admitting until it drains. When a decode
 // needs a block and none is free, the newest running sequence is preempted: its blocks are freed
 // and it goes back to the front of the queue, to be recomputed (prompt + what it generated) when
 // room returns. Each sequence's numbers depend only on its own tokens, never on its batch mates.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -51,7 +56,15 @@ struct StepOutput {
 struct EngineOptions {
   KvCacheOptions kv;
   int64_t max_batch_prefill_tokens = 4096;
+  // Most tokens (prompt and generated) of all running sequences together; 0: only the KV cache
+  // bounds it.
+  int64_t max_batch_total_tokens = 0;
   int64_t max_running = 256;
+  // Most distinct adapters with running sequences at once (the base model takes no slot).
+  int64_t max_active_adapters = 128;
+  // Adapter cycling (LoRAX): once an adapter has held its slot this long while requests for
+  // adapters without a slot wait, it admits no new requests until it drains and frees the slot.
+  std::chrono::milliseconds adapter_cycle_time{2000};
 };
 
 struct EngineStats {
@@ -101,6 +114,11 @@ class Engine {
   std::vector<StepOutput> prefill_step(std::vector<SequencePtr> admitted);
   std::vector<StepOutput> decode_step();
   std::vector<SequencePtr> admit();
+  // Adapters with running sequences (the base, nullptr, is not counted), and since when.
+  void refresh_active_adapters();
+  bool may_admit_adapter(const LoraAdapter* adapter, bool someone_lacks_a_slot,
+                         std::chrono::steady_clock::time_point now) const;
+  int64_t running_tokens() const;
   bool reserve_decode_slots();
   void preempt(SequencePtr seq);
   void fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const;
@@ -121,6 +139,7 @@ class Engine {
   uint64_t next_id_ = 1;
   std::deque<SequencePtr> waiting_;
   std::vector<SequencePtr> running_;  // in admission order: the newest is last
+  std::map<const LoraAdapter*, std::chrono::steady_clock::time_point> active_since_;
   EngineStats counters_;
 };
 

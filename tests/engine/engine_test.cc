@@ -2,6 +2,8 @@
 // results that do not depend on batching.
 #include "engine/engine.h"
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "backend/cpu/cpu_backend.h"
@@ -151,6 +153,80 @@ TEST(KvBlockAllocator, HandsOutAndTakesBackBlocks) {
   blocks.allocate(4, b);
   std::sort(b.begin(), b.end());
   EXPECT_EQ(b, (std::vector<int32_t>{0, 1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace lorax
+
+namespace lorax {
+namespace {
+
+class AdapterScheduling : public EngineTest {
+ protected:
+  std::shared_ptr<const LoraAdapter> adapter(const std::string& name) {
+    return LoraAdapter::load(name, testing::model_dir("stories260K") + "/adapters/" + name,
+                             model->config(), backend);
+  }
+  GenerationRequest for_adapter(std::shared_ptr<const LoraAdapter> a, int64_t max_new) {
+    GenerationRequest r = request({1, 403, 407}, max_new);
+    r.adapter = std::move(a);
+    return r;
+  }
+};
+
+TEST_F(AdapterScheduling, AdmissionIsRoundRobinAcrossAdapters) {
+  EngineOptions options;
+  options.max_batch_prefill_tokens = 6;  // two 3-token prompts per prefill
+  Engine engine(*model, options);
+  const auto ben = adapter("lora-ben"), beach = adapter("lora-beach");
+  const uint64_t a1 = engine.add(for_adapter(ben, 4));
+  engine.add(for_adapter(ben, 4));
+  engine.add(for_adapter(ben, 4));
+  const uint64_t b1 = engine.add(for_adapter(beach, 4));
+  std::set<uint64_t> first;
+  for (const auto& o : engine.step()) first.insert(o.request_id);
+  EXPECT_EQ(first, (std::set<uint64_t>{a1, b1}));  // not the three ben requests in a row
+}
+
+TEST_F(AdapterScheduling, BusyAdapterCannotStarveAnotherWhenSlotsRunOut) {
+  EngineOptions options;
+  options.max_active_adapters = 1;
+  options.adapter_cycle_time = std::chrono::milliseconds(0);
+  Engine engine(*model, options);
+  const auto ben = adapter("lora-ben"), beach = adapter("lora-beach");
+  engine.add(for_adapter(ben, 10));
+  const uint64_t waiting_beach = engine.add(for_adapter(beach, 3));
+  engine.step();  // ben takes the only slot
+  EXPECT_EQ(engine.stats().running, 1);
+  // ben keeps receiving work; beach must still get in once ben's first request drains
+  std::vector<uint64_t> late_ben;
+  std::vector<uint64_t> first_token_order;
+  std::set<uint64_t> started;
+  for (int step = 0; step < 200 && engine.has_work(); ++step) {
+    if (step < 20) late_ben.push_back(engine.add(for_adapter(ben, 3)));
+    for (const auto& o : engine.step())
+      if (o.token && started.insert(o.request_id).second) first_token_order.push_back(o.request_id);
+  }
+  EXPECT_FALSE(engine.has_work());
+  auto pos = [&](uint64_t id) {
+    return std::find(first_token_order.begin(), first_token_order.end(), id) -
+           first_token_order.begin();
+  };
+  // beach started before the ben requests that arrived while it waited
+  EXPECT_LT(pos(waiting_beach), pos(late_ben.back()));
+  EXPECT_LT(pos(waiting_beach), int64_t(first_token_order.size()));
+}
+
+TEST_F(AdapterScheduling, TotalTokenBudgetLimitsTheBatch) {
+  EngineOptions options;
+  options.max_batch_total_tokens = 8;
+  Engine engine(*model, options);
+  engine.add(request({1, 403, 407, 261, 378}, 3));
+  engine.add(request({1, 403, 407, 261, 378}, 3));
+  engine.step();
+  EXPECT_EQ(engine.stats().running, 1);  // 5 + 5 > 8: the second waits
+  EXPECT_EQ(engine.stats().waiting, 1);
+  while (engine.has_work()) engine.step();
 }
 
 }  // namespace
