@@ -1,5 +1,7 @@
 #include "adapters/adapter_store.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "core/log.h"
 
@@ -14,6 +16,7 @@ void AdapterStore::register_adapter(const std::string& id, const std::string& di
   auto it = dirs_.find(id);
   if (it != dirs_.end() && it->second == dir) return;
   dirs_[id] = dir;
+  resident_.erase(id);
   for (auto e = lru_.begin(); e != lru_.end(); ++e)
     if (e->id == id) {  // stale copy from the old directory
       bytes_ -= e->adapter->nbytes();
@@ -22,15 +25,24 @@ void AdapterStore::register_adapter(const std::string& id, const std::string& di
     }
 }
 
+void AdapterStore::add_resident(const std::string& id, std::shared_ptr<const LoraAdapter> adapter) {
+  LORAX_CHECK(!id.empty() && adapter, "a resident adapter needs an id and weights");
+  std::lock_guard<std::mutex> lock(mutex_);
+  dirs_.erase(id);
+  resident_[id] = std::move(adapter);
+}
+
 bool AdapterStore::is_registered(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return dirs_.count(id) != 0;
+  return dirs_.count(id) != 0 || resident_.count(id) != 0;
 }
 
 std::vector<std::string> AdapterStore::registered() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::string> out;
   for (const auto& [id, dir] : dirs_) out.push_back(id);
+  for (const auto& [id, adapter] : resident_) out.push_back(id);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -38,6 +50,7 @@ std::shared_ptr<const LoraAdapter> AdapterStore::get(const std::string& id) {
   std::string dir;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (auto r = resident_.find(id); r != resident_.end()) return r->second;
     auto known = dirs_.find(id);
     LORAX_CHECK(known != dirs_.end(), "unknown adapter '", id, "'");
     dir = known->second;

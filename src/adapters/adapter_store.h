@@ -24,6 +24,8 @@ class AdapterStore {
   // Registers or re-registers an id. A changed directory drops the cached copy, so the next use
   // loads the new one.
   void register_adapter(const std::string& id, const std::string& dir);
+  // An adapter that exists only in memory (the built-in demo): registered and never evicted.
+  void add_resident(const std::string& id, std::shared_ptr<const LoraAdapter> adapter);
   bool is_registered(const std::string& id) const;
   std::vector<std::string> registered() const;
 
@@ -47,6 +49,7 @@ class AdapterStore {
   const size_t budget_;
   mutable std::mutex mutex_;
   std::map<std::string, std::string> dirs_;  // id -> directory
+  std::map<std::string, std::shared_ptr<const LoraAdapter>> resident_;
   std::list<Entry> lru_;                     // front: most recently used
   size_t bytes_ = 0;
 };

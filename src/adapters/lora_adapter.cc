@@ -333,7 +333,8 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::from_weights(
 }
 
 std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed, Backend& backend) {
+                                                         uint64_t seed, Backend& backend,
+                                                         float strength) {
   auto set = std::make_shared<LoraWeightSet>();
   set->layers.resize(size_t(base.num_layers));
   uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -349,7 +350,7 @@ std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base
     if (m.layer < 0) continue;
     LoraWeights w;
     w.a = fill({rank, m.in}, 1.0f / std::sqrt(float(m.in)));
-    w.b = fill({m.out, rank}, 0.01f);
+    w.b = fill({m.out, rank}, strength);
     w.scale = 2.0f;
     set->layers[size_t(m.layer)][size_t(m.target)] = std::move(w);
   }

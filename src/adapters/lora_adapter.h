@@ -54,8 +54,10 @@ class LoraAdapter {
   std::vector<std::string> targets_;
 };
 
-// Random adapters in memory, for benchmarks: every layer target at `rank`.
+// Random adapters in memory, for benchmarks and the demo: every layer target at `rank`, B drawn
+// from [-strength, strength).
 std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed, Backend& backend);
+                                                         uint64_t seed, Backend& backend,
+                                                         float strength = 0.01f);
 
 }  // namespace lorax
