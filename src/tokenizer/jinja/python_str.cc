@@ -7,6 +7,12 @@
 namespace lorax::jinja::pystr {
 namespace {
 
+// The code point starting at s[i] (an undecodable byte stands alone); `next` is where the
+// following one starts.
+char32_t code_point_at(std::string_view s, std::size_t i, std::size_t& next);
+// The code point ending just before s[end]; `start` is where it begins.
+char32_t code_point_before(std::string_view s, std::size_t end, std::size_t& start);
+
 bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x80; });
@@ -39,6 +45,28 @@ std::size_t decode_one(std::string_view s, std::size_t i, char32_t& out) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   out = cp;
   return n;
+}
+
+char32_t code_point_at(std::string_view s, std::size_t i, std::size_t& next) {
+  char32_t cp = 0;
+  const std::size_t n = decode_one(s, i, cp);
+  next = i + (n == 0 ? 1 : n);
+  return n == 0 ? 0xDC00 + static_cast<unsigned char>(s[i]) : cp;
+}
+
+char32_t code_point_before(std::string_view s, std::size_t end, std::size_t& start) {
+  for (std::size_t n = 1; n <= 4 && n <= end; ++n) {
+    const auto byte = static_cast<unsigned char>(s[end - n]);
+    if ((byte & 0xC0) == 0x80) continue;  // a continuation byte: the sequence starts further back
+    char32_t cp = 0;
+    if (decode_one(s, end - n, cp) == n) {
+      start = end - n;
+      return cp;
+    }
+    break;
+  }
+  start = end - 1;
+  return 0xDC00 + static_cast<unsigned char>(s[end - 1]);
 }
 
 std::u32string chars_to_set(const std::optional<std::string>& chars) {
@@ -186,16 +214,24 @@ std::string strip(std::string_view s, const std::optional<std::string>& chars, S
   const auto strippable = [&](char32_t c) {
     return chars ? set.find(c) != std::u32string::npos : is_space(c);
   };
-  const std::u32string cps = decode(s);
+  // Walks code points in place from both ends: messages can be long, and only their edges matter.
   std::size_t begin = 0;
-  std::size_t end = cps.size();
+  std::size_t end = s.size();
   if (side != StripSide::kRight) {
-    while (begin < end && strippable(cps[begin])) ++begin;
+    while (begin < end) {
+      std::size_t next = 0;
+      if (!strippable(code_point_at(s, begin, next))) break;
+      begin = next;
+    }
   }
   if (side != StripSide::kLeft) {
-    while (end > begin && strippable(cps[end - 1])) --end;
+    while (end > begin) {
+      std::size_t start = 0;
+      if (!strippable(code_point_before(s, end, start))) break;
+      end = start;
+    }
   }
-  return encode(std::u32string_view(cps).substr(begin, end - begin));
+  return std::string(s.substr(begin, end - begin));
 }
 
 std::vector<std::string> split(std::string_view s, const std::optional<std::string>& sep,
