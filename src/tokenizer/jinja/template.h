@@ -10,8 +10,11 @@
 //                                                  // raise_exception) or TemplateRuntimeError
 //
 // Not supported: template inheritance and includes (extends, block, include, import), recursive
-// loops, `*args`/`**kwargs` in calls, groupby and a few rarely used filters; case mapping beyond
-// Latin, Greek and Cyrillic.
+// loops, loop.changed(), `*args`/`**kwargs` in calls, groupby, ensure_ascii=True and a few rarely
+// used filters; integers beyond 64 bits (an error, not a wrap); case mapping beyond Latin, Greek
+// and Cyrillic. Where Jinja returns a lazy generator (map, select, unique, dict.items()) a list
+// is returned: it iterates the same but prints as a list. Macros accept extra arguments into
+// varargs/kwargs even when the body does not use them (Jinja would refuse).
 #pragma once
 
 #include <cstdint>

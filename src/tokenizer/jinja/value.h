@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -38,6 +39,7 @@ struct Undefined {
 
 class Value {
  public:
+  // In the order of Variant's alternatives below: kind() is the variant's index.
   enum class Kind {
     kUndefined,
     kNone,
@@ -107,6 +109,10 @@ class Value {
                                std::shared_ptr<const List>, std::shared_ptr<const Dict>,
                                std::shared_ptr<Object>, std::shared_ptr<const Callable>>;
   explicit Value(Variant v) : v_(std::move(v)) {}
+  static_assert(std::variant_size_v<Variant> == static_cast<std::size_t>(Kind::kCallable) + 1);
+  static_assert(
+      std::is_same_v<std::variant_alternative_t<static_cast<std::size_t>(Kind::kString), Variant>,
+                     std::string>);
   Variant v_;
 };
 
