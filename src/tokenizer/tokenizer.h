@@ -67,7 +67,8 @@ class Tokenizer {
 // difference once it does not end in an unfinished UTF-8 character (U+FFFD), the method of vLLM
 // and TGI. Everything pushed, then flush(), concatenates to decode(all ids) (after the prompt).
 //
-// Holds a reference to `tokenizer`, which must outlive it. One per sequence; not thread-safe.
+// Keeps a copy of `tokenizer` (cheap: copies share the loaded tables), so it may outlive the
+// original. One per sequence; not thread-safe.
 class StreamingDetokenizer {
  public:
   // `prompt_ids` give context (a leading space after the prompt is kept); their text is not
@@ -83,7 +84,7 @@ class StreamingDetokenizer {
  private:
   std::string decode_range(size_t begin, size_t end) const;
 
-  const Tokenizer& tokenizer_;
+  Tokenizer tokenizer_;
   bool skip_special_tokens_;
   std::vector<int32_t> ids_;
   size_t prefix_offset_ = 0;  // start of the window decoded for context
