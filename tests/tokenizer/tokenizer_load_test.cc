@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -28,14 +29,17 @@ std::string sample_text() {
 }
 
 TEST(TokenizerLoad, GemmaLoadsQuickly) {
+  const std::clock_t cpu_start = std::clock();
   const auto start = std::chrono::steady_clock::now();
   const Tokenizer tok = Tokenizer::from_file(kFixtures + "/tokenizers/gemma/tokenizer.json");
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  std::cout << "[ load     ] gemma tokenizer.json (256k vocab, 580k merges): " << took.count()
-            << " s\n";
+  const std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+  const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  std::cout << "[ load     ] gemma tokenizer.json (256k vocab, 580k merges): " << wall.count()
+            << " s wall, " << cpu << " s CPU\n";
   EXPECT_EQ(tok.vocab_size(), 256000u);
 #ifdef NDEBUG
-  EXPECT_LT(took.count(), 1.0) << "Release builds must load the Gemma tokenizer in under 1 s";
+  // CPU time, so that tests running beside this one on a small machine do not make it flaky.
+  EXPECT_LT(cpu, 1.0) << "Release builds must load the Gemma tokenizer in under 1 s";
 #endif
 }
 
