@@ -15,7 +15,20 @@ std::optional<TextProcessor> TextProcessor::from_model_dir(const std::string& di
 
 TextProcessor::TextProcessor(Tokenizer tokenizer, TokenizerConfig config)
     : tokenizer_(std::make_shared<const Tokenizer>(std::move(tokenizer))),
-      config_(std::move(config)) {}
+      config_(std::move(config)) {
+  nlohmann::ordered_json special = nlohmann::ordered_json::object();
+  if (config_.bos_token) special["bos_token"] = *config_.bos_token;
+  if (config_.eos_token) special["eos_token"] = *config_.eos_token;
+  if (config_.pad_token) special["pad_token"] = *config_.pad_token;
+  if (config_.unk_token) special["unk_token"] = *config_.unk_token;
+  for (const auto& [name, source] : config_.chat_templates) {
+    try {
+      templates_[name].parsed = std::make_shared<const jinja::ChatTemplate>(source, special);
+    } catch (const Error& e) {
+      templates_[name].error = e.what();
+    }
+  }
+}
 
 std::vector<int32_t> TextProcessor::encode_prompt(std::string_view text,
                                                   bool add_special_tokens) const {

@@ -2,6 +2,7 @@
 // and chat template together, as the server and the CLI use them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,10 @@
 #include "tokenizer/tokenizer_config.h"
 
 namespace lorax {
+
+namespace jinja {
+class ChatTemplate;
+}
 
 class TextProcessor {
  public:
@@ -39,8 +44,16 @@ class TextProcessor {
   bool has_chat_template() const { return config_.chat_template() != nullptr; }
 
  private:
+  // A parsed chat template, or why it could not be parsed (reported when a chat needs it, so a
+  // broken template does not stop plain prompts from being served).
+  struct ParsedTemplate {
+    std::shared_ptr<const jinja::ChatTemplate> parsed;
+    std::string error;
+  };
+
   std::shared_ptr<const Tokenizer> tokenizer_;  // shared: detokenizers hold references to it
   TokenizerConfig config_;
+  std::map<std::string, ParsedTemplate> templates_;  // parsed once; rendering is thread-safe
 };
 
 }  // namespace lorax
