@@ -1,0 +1,21 @@
+// JSON bodies in and out. Keys keep their order both ways: chat messages reach the template as
+// the client wrote them, and responses list `id`, `object`, ... in the order the APIs document.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace lorax {
+
+using Json = nlohmann::ordered_json;
+
+// The request body as a JSON object; anything else throws ApiError(BadRequest) saying what is
+// wrong and where ("... at line 1, column 12").
+Json parse_json_body(const std::string& body);
+
+// Serialized compactly; invalid UTF-8 (which the detokenizer never emits) is replaced, never
+// thrown, so a response can always be written.
+std::string dump_json(const Json& value);
+
+}  // namespace lorax

@@ -1,0 +1,43 @@
+// What the HTTP layer is built from: the engine, the text side of the model, the adapters, and
+// the limits every request is validated against. The caller (the `lorax serve` command, tests)
+// owns everything referenced here and keeps it alive while the server runs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "adapters/adapter_store.h"
+#include "engine/engine_service.h"
+#include "tokenizer/text_processor.h"
+
+namespace lorax {
+
+struct ServerLimits {
+  int64_t max_input_length = 1024;       // prompt tokens (after truncation)
+  int64_t max_total_tokens = 2048;       // prompt + generated tokens
+  int64_t default_max_new_tokens = 256;  // when a LoRAX or chat request gives none
+  int64_t max_new_tokens = 2048;         // the most a request may ask for
+  int64_t max_stop_sequences = 4;
+  int64_t max_best_of = 1;          // only 1 is served (no parallel sampling)
+  size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
+  int http_threads = 64;            // each open stream holds one thread
+};
+
+struct ServerContext {
+  EngineService& service;
+  // Null when the checkpoint has no tokenizer: only token-id prompts work then.
+  const TextProcessor* text = nullptr;
+  AdapterStore& adapters;
+  std::string served_model_name;  // the base model's id in /v1/models, /info and `model`
+  std::string model_dtype;        // reported by /info
+  // adapter_source "local": adapter_id names a directory under this root. Unset: refused.
+  std::optional<std::string> adapter_root;
+  // When set, every endpoint except GET /health needs "Authorization: Bearer <key>".
+  std::optional<std::string> api_key;
+  bool random_weights = false;  // the demo model: /info says its output is noise
+  ServerLimits limits;
+};
+
+}  // namespace lorax

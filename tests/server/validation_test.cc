@@ -1,0 +1,224 @@
+// The pure parts of the HTTP layer, without sockets: request validation, stop-sequence matching,
+// error shapes and the metrics text.
+#include "server/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "server/api_error.h"
+#include "server/metrics.h"
+#include "server/stop_matcher.h"
+
+namespace lorax {
+namespace {
+
+ServerLimits limits() {
+  ServerLimits l;
+  l.max_input_length = 100;
+  l.max_total_tokens = 200;
+  l.max_new_tokens = 150;
+  return l;
+}
+
+// The message of the ApiError `f` throws, with its kind checked.
+template <typename F>
+std::string rejection(F f, ErrorKind kind = ErrorKind::Validation) {
+  try {
+    f();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(int(e.kind()), int(kind)) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "accepted";
+  return {};
+}
+
+std::string lorax_rejection(const char* json) {
+  return rejection([&] { parse_lorax_generate(Json::parse(json), limits(), false); });
+}
+
+TEST(LoraxValidation, GreedyUnlessASamplingParameterIsGiven) {
+  auto r = parse_lorax_generate(Json::parse(R"({"inputs": "hi"})"), limits(), false);
+  EXPECT_EQ(r.spec.sampling.temperature, 0.0f);
+  EXPECT_FALSE(r.spec.max_new_tokens);
+  r = parse_lorax_generate(Json::parse(R"({"inputs": "hi", "parameters": {"top_k": 5}})"), limits(),
+                           false);
+  EXPECT_EQ(r.spec.sampling.temperature, 1.0f);
+  EXPECT_EQ(r.spec.sampling.top_k, 5);
+  r = parse_lorax_generate(
+      Json::parse(R"({"inputs": "hi", "parameters": {"do_sample": true, "temperature": 0.5,
+                      "seed": 7, "stop": ["a", "b"], "max_new_tokens": 9, "details": true,
+                      "adapter_id": "x", "return_k_alternatives": 3}})"),
+      limits(), false);
+  EXPECT_EQ(r.spec.sampling.temperature, 0.5f);
+  EXPECT_EQ(r.spec.seed, 7u);
+  EXPECT_EQ(r.spec.stop.size(), 2u);
+  EXPECT_EQ(r.spec.max_new_tokens, 9);
+  EXPECT_EQ(r.spec.adapter.id, "x");
+  EXPECT_EQ(r.spec.top_logprobs, 3);
+  EXPECT_TRUE(r.details);
+}
+
+TEST(LoraxValidation, RejectsWithTgiMessages) {
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"temperature": 0}})"),
+            "`temperature` must be strictly positive");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"top_p": 1.0}})"),
+            "`top_p` must be > 0.0 and < 1.0");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"typical_p": 0}})"),
+            "`typical_p` must be > 0.0 and < 1.0");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"top_k": 0}})"),
+            "`top_k` must be strictly positive");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"repetition_penalty": 0}})"),
+            "`repetition_penalty` must be strictly positive");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"max_new_tokens": 0}})"),
+            "`max_new_tokens` must be strictly positive");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"max_new_tokens": 151}})"),
+            "`max_new_tokens` must be <= 150. Given: 151");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"truncate": 0}})"),
+            "`truncate` must be strictly positive and less than 100. Given: 0");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"stop": ["a","b","c","d","e"]}})"),
+            "`stop` supports up to 4 stop sequences. Given: 5");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 2}})"),
+            "`best_of` != 1 is not allowed for this endpoint");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": ""})"), "`inputs` cannot be empty");
+  EXPECT_EQ(lorax_rejection(R"({"parameters": {}})"), "`inputs` is required");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"temperature": "hot"}})"),
+            "`temperature` must be a number, got \"hot\"");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"max_new_tokens": 1.5}})"),
+            "`max_new_tokens` must be an integer, got 1.5");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"watermark": true}})"),
+            "`watermark` is not supported by this server");
+  EXPECT_NE(lorax_rejection(R"({"inputs": "x", "parameters": {"adapter_source": "s3"}})")
+                .find("adapter_source"),
+            std::string::npos);
+  EXPECT_EQ(rejection([] {
+              parse_lorax_generate(
+                  Json::parse(R"({"inputs": "x", "parameters": {"decoder_input_details": true}})"),
+                  limits(), true);
+            }),
+            "`decoder_input_details` == true is not supported when streaming tokens");
+}
+
+TEST(LoraxValidation, NamesTheFieldAtFault) {
+  try {
+    parse_lorax_generate(Json::parse(R"({"inputs": "x", "parameters": {"top_k": "5"}})"), limits(),
+                         false);
+    FAIL();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.param(), "parameters.top_k");
+  }
+}
+
+TEST(OpenAiValidation, CompletionPromptsAndLogprobs) {
+  auto r = parse_completion(Json::parse(R"({"prompt": [1, 2, 3], "logprobs": 5, "echo": true})"),
+                            limits());
+  EXPECT_EQ(r.spec.prompt.kind, PromptSpec::Kind::TokenIds);
+  EXPECT_EQ(r.spec.prompt.ids, (std::vector<int32_t>{1, 2, 3}));
+  EXPECT_EQ(r.spec.max_new_tokens, 16);  // OpenAI's default
+  EXPECT_EQ(r.spec.sampling.temperature, 1.0f);
+  EXPECT_TRUE(r.spec.prompt_logprobs);
+  EXPECT_EQ(r.spec.top_logprobs, 5);
+  r = parse_completion(Json::parse(R"({"prompt": ["hi"], "stop": "x", "temperature": 0})"),
+                       limits());
+  EXPECT_EQ(r.spec.prompt.text, "hi");
+  EXPECT_EQ(r.spec.stop, std::vector<std::string>{"x"});
+  EXPECT_EQ(r.spec.sampling.temperature, 0.0f);
+  r = parse_completion(Json::parse(R"({"prompt": [[5, 6]]})"), limits());
+  EXPECT_EQ(r.spec.prompt.ids, (std::vector<int32_t>{5, 6}));
+}
+
+TEST(OpenAiValidation, Rejections) {
+  auto completion = [](const char* json) {
+    return rejection([&] { parse_completion(Json::parse(json), limits()); });
+  };
+  EXPECT_NE(completion(R"({"prompt": ["a", "b"]})").find("one prompt per request"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "n": 2})").find("`n` must be 1"), std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logprobs": 6})").find("between 0 and 5"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "temperature": 2.5})").find("between 0 and 2"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "max_tokens": "5"})").find("must be an integer"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "stream_options": {"include_usage": true}})")
+                .find("only allowed when `stream` is true"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": [1, "a"]})").find("`prompt`"), std::string::npos);
+  EXPECT_NE(completion(R"({"max_tokens": 3})").find("`prompt` is required"), std::string::npos);
+  auto chat = [](const char* json) {
+    return rejection([&] { parse_chat(Json::parse(json), limits()); });
+  };
+  EXPECT_NE(chat(R"({"messages": []})").find("non-empty"), std::string::npos);
+  EXPECT_NE(chat(R"({"messages": [{"content": "x"}]})").find("\"role\""), std::string::npos);
+  EXPECT_NE(chat(R"({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 2})")
+                .find("requires `logprobs`"),
+            std::string::npos);
+  EXPECT_NE(chat(R"({"messages": [{"role": "user", "content": "x"}], "tools": [{}]})")
+                .find("not supported"),
+            std::string::npos);
+}
+
+TEST(OpenAiValidation, ChatContentPartsAreFlattened) {
+  const auto r = parse_chat(Json::parse(R"({"messages": [{"role": "user", "content":
+      [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}], "max_tokens": 4,
+      "logprobs": true, "top_logprobs": 3})"),
+                            limits());
+  EXPECT_EQ(r.spec.prompt.messages[0]["content"], "a\nb");
+  EXPECT_EQ(r.spec.max_new_tokens, 4);
+  EXPECT_EQ(r.spec.top_logprobs, 3);
+}
+
+TEST(ErrorShapes, LoraxAndOpenAi) {
+  const ApiError e(ErrorKind::Validation, "`top_k` must be strictly positive", "top_k");
+  EXPECT_EQ(http_status(e.kind(), ApiFlavor::Lorax), 422);
+  EXPECT_EQ(http_status(e.kind(), ApiFlavor::OpenAi), 400);
+  const Json lorax = error_body(e, ApiFlavor::Lorax);
+  EXPECT_EQ(lorax["error"], "`top_k` must be strictly positive");
+  EXPECT_EQ(lorax["error_type"], "validation");
+  const Json openai = error_body(e, ApiFlavor::OpenAi);
+  EXPECT_EQ(openai["error"]["param"], "top_k");
+  EXPECT_EQ(openai["error"]["type"], "invalid_request_error");
+  EXPECT_EQ(http_status(ErrorKind::UnknownAdapter, ApiFlavor::OpenAi), 404);
+  EXPECT_EQ(http_status(ErrorKind::Overloaded, ApiFlavor::Lorax), 429);
+}
+
+TEST(StopMatcher, MatchesAcrossPiecesAndHoldsBackPrefixes) {
+  StopMatcher m({"girl named"});
+  std::string out;
+  for (const char* piece : {", a little", " girl", " na", "med Lily"}) out += m.push(piece);
+  EXPECT_TRUE(m.matched());
+  EXPECT_EQ(m.text(), ", a little ");
+  EXPECT_EQ(out, ", a little ");
+}
+
+TEST(StopMatcher, ReleasesHeldTextWhenThePrefixDoesNotContinue) {
+  StopMatcher m({"abc"});
+  EXPECT_EQ(m.push("xa"), "x");
+  EXPECT_EQ(m.push("b"), "");
+  EXPECT_EQ(m.push("d"), "abd");
+  EXPECT_EQ(m.push("ab"), "");
+  EXPECT_EQ(m.flush(), "ab");
+  EXPECT_FALSE(m.matched());
+  EXPECT_EQ(m.text(), "xabdab");
+}
+
+TEST(StopMatcher, EarliestOfSeveralStops) {
+  StopMatcher m({"park", "Lily"});
+  EXPECT_EQ(m.push("Lily went to the park"), "");
+  EXPECT_EQ(m.text(), "");
+  StopMatcher none({});
+  EXPECT_EQ(none.push("anything"), "anything");
+}
+
+TEST(Metrics, HistogramBucketsAreCumulative) {
+  Histogram h({0.1, 1.0});
+  for (double v : {0.05, 0.5, 0.5, 5.0}) h.observe(v);
+  std::string out;
+  h.render("x", out);
+  EXPECT_EQ(out,
+            "x_bucket{le=\"0.1\"} 1\nx_bucket{le=\"1\"} 3\nx_bucket{le=\"+Inf\"} 4\n"
+            "x_sum 6.05\nx_count 4\n");
+  EXPECT_EQ(escape_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+}  // namespace
+}  // namespace lorax
