@@ -1,0 +1,104 @@
+#include "server/generation_run.h"
+
+namespace lorax {
+
+namespace {
+// How often a waiting request checks whether it should give up (client gone, server stopping).
+constexpr std::chrono::milliseconds kPollInterval(50);
+}  // namespace
+
+const char* openai_finish_reason(GenerationEnd end) {
+  return end == GenerationEnd::Length ? "length" : "stop";
+}
+
+const char* lorax_finish_reason(GenerationEnd end) {
+  switch (end) {
+    case GenerationEnd::Eos:
+      return "eos_token";
+    case GenerationEnd::StopSequence:
+      return "stop_sequence";
+    default:
+      return "length";
+  }
+}
+
+GenerationRun::GenerationRun(EngineService& service, const Tokenizer* tokenizer,
+                             PreparedGeneration prepared, Metrics& metrics)
+    : prepared_(std::move(prepared)),
+      tokenizer_(tokenizer),
+      metrics_(metrics),
+      stops_(prepared_.stop) {
+  if (tokenizer_)
+    detokenizer_.emplace(*tokenizer_, /*skip_special_tokens=*/true, prepared_.request.prompt_ids);
+  submitted_ = std::chrono::steady_clock::now();
+  handle_ = service.submit(prepared_.request);
+}
+
+std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool()>& abort) {
+  for (;;) {
+    if (auto event = handle_->next(kPollInterval)) return on_event(*event);
+    if (abort()) {
+      handle_->cancel();
+      end_ = GenerationEnd::Cancelled;
+      return std::nullopt;
+    }
+  }
+}
+
+bool GenerationRun::run_to_end(const std::function<bool()>& abort) {
+  while (!finished())
+    if (!next(abort)) return false;
+  return true;
+}
+
+void GenerationRun::record_timing() {
+  const auto now = std::chrono::steady_clock::now();
+  const auto since = tokens_.empty() ? submitted_ : last_token_;
+  const double seconds = std::chrono::duration<double>(now - since).count();
+  if (tokens_.empty())
+    metrics_.observe_time_to_first_token(seconds);
+  else
+    metrics_.observe_inter_token_latency(seconds);
+  last_token_ = now;
+}
+
+GeneratedToken GenerationRun::describe(const TokenLogprob& token) {
+  GeneratedToken out;
+  out.id = token.id;
+  out.logprob = token.logprob;
+  out.top = token.top;
+  out.special = tokenizer_ && tokenizer_->is_special(token.id);
+  if (detokenizer_) out.text = detokenizer_->push(token.id);
+  return out;
+}
+
+GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
+  Step step;
+  if (event.prompt_logprobs) prompt_logprobs_ = event.prompt_logprobs;
+  if (event.token) {
+    record_timing();
+    tokens_.push_back(describe(*event.token));
+    step.token = tokens_.size() - 1;
+    step.text = stops_.push(tokens_.back().text);
+    if (stops_.matched()) {
+      handle_->cancel();  // the engine need not run this sequence any further
+      end_ = GenerationEnd::StopSequence;
+      step.last = true;
+      return step;
+    }
+  }
+  if (event.finish == FinishReason::None) return step;
+  if (detokenizer_) step.text += stops_.push(detokenizer_->flush());
+  if (stops_.matched()) {
+    end_ = GenerationEnd::StopSequence;
+  } else {
+    step.text += stops_.flush();
+    end_ = event.finish == FinishReason::Eos      ? GenerationEnd::Eos
+           : event.finish == FinishReason::Length ? GenerationEnd::Length
+                                                  : GenerationEnd::Cancelled;
+  }
+  step.last = true;
+  return step;
+}
+
+}  // namespace lorax

@@ -1,0 +1,94 @@
+// One request running on the engine, as the HTTP layer sees it: engine events turned into
+// tokens with text, stop sequences applied to the decoded text, timings recorded.
+//
+// Used by every generation endpoint, streaming or not: next() yields one step per engine event
+// (a token and the text it released); the last step says how generation ended. Dropping the run
+// early (a client that went away) drops the engine handle, which cancels the request and frees
+// its KV blocks.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine_service.h"
+#include "server/metrics.h"
+#include "server/prepared_generation.h"
+#include "server/stop_matcher.h"
+#include "tokenizer/tokenizer.h"
+
+namespace lorax {
+
+enum class GenerationEnd { Length, Eos, StopSequence, Cancelled };
+
+struct GeneratedToken {
+  int32_t id = 0;
+  float logprob = 0.0f;  // the model's raw distribution (see sampling.h)
+  bool special = false;
+  std::string text;  // what the detokenizer released with it (empty mid-character)
+  std::vector<std::pair<int32_t, float>> top;  // alternatives, best first
+};
+
+class GenerationRun {
+ public:
+  struct Step {
+    std::optional<size_t> token;  // index into tokens() of this step's token
+    std::string text;             // text released by this step (stop sequences held back)
+    bool last = false;
+  };
+
+  // Submits the request; throws what EngineService::submit throws (lorax::Error,
+  // OverloadedError, ShuttingDownError). `tokenizer` (may be null) and `metrics` must outlive
+  // the run.
+  GenerationRun(EngineService& service, const Tokenizer* tokenizer, PreparedGeneration prepared,
+                Metrics& metrics);
+  GenerationRun(const GenerationRun&) = delete;
+  GenerationRun& operator=(const GenerationRun&) = delete;
+
+  // Waits for the engine's next event and returns the step it made. Returns nullopt, having
+  // cancelled the request, when `abort()` turns true while waiting. Not to be called once
+  // finished().
+  std::optional<Step> next(const std::function<bool()>& abort);
+  // Runs to the end; false when aborted.
+  bool run_to_end(const std::function<bool()>& abort);
+
+  bool finished() const { return end_.has_value(); }
+  GenerationEnd end() const { return end_.value_or(GenerationEnd::Cancelled); }
+  // The generated text; once finished, cut where a stop sequence began.
+  const std::string& text() const { return stops_.text(); }
+  const std::vector<GeneratedToken>& tokens() const { return tokens_; }
+  const PreparedGeneration& prepared() const { return prepared_; }
+  int64_t prompt_tokens() const { return int64_t(prepared_.request.prompt_ids.size()); }
+  // Entry j: log-probability of prompt token j given those before (entry 0 has none). Set when
+  // the request asked for prompt logprobs.
+  const std::optional<std::vector<std::optional<TokenLogprob>>>& prompt_logprobs() const {
+    return prompt_logprobs_;
+  }
+
+ private:
+  Step on_event(const StepOutput& event);
+  GeneratedToken describe(const TokenLogprob& token);
+  void record_timing();
+
+  PreparedGeneration prepared_;
+  const Tokenizer* tokenizer_;
+  Metrics& metrics_;
+  std::optional<StreamingDetokenizer> detokenizer_;
+  StopMatcher stops_;
+  std::vector<GeneratedToken> tokens_;
+  std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs_;
+  std::optional<GenerationEnd> end_;
+  std::chrono::steady_clock::time_point submitted_;
+  std::chrono::steady_clock::time_point last_token_;
+  std::shared_ptr<RequestHandle> handle_;  // last: dropped first, cancelling if unfinished
+};
+
+// The OpenAI finish_reason ("stop" or "length") and the LoRAX one ("eos_token", "stop_sequence"
+// or "length").
+const char* openai_finish_reason(GenerationEnd end);
+const char* lorax_finish_reason(GenerationEnd end);
+
+}  // namespace lorax

@@ -1,0 +1,118 @@
+#include "server/prepared_generation.h"
+
+#include <random>
+
+#include "server/adapter_resolution.h"
+
+namespace lorax {
+
+namespace {
+
+const TextProcessor& require_text(const ServerContext& context, const char* what) {
+  if (!context.text)
+    throw ApiError(ErrorKind::Validation,
+                   std::string("this model has no tokenizer, so ") + what +
+                       " cannot be encoded; send token ids to /v1/completions instead",
+                   "prompt");
+  return *context.text;
+}
+
+std::vector<int32_t> encode(const PromptSpec& prompt, const ServerContext& context) {
+  switch (prompt.kind) {
+    case PromptSpec::Kind::TokenIds:
+      return prompt.ids;
+    case PromptSpec::Kind::Text:
+      return require_text(context, "text prompts").encode_prompt(prompt.text);
+    case PromptSpec::Kind::Chat: {
+      const TextProcessor& text = require_text(context, "chat messages");
+      if (!text.has_chat_template())
+        throw ApiError(ErrorKind::Validation,
+                       "this model has no chat template; use /v1/completions with a prompt",
+                       "messages");
+      return text.encode_chat(prompt.messages, prompt.add_generation_prompt);
+    }
+  }
+  return {};
+}
+
+void check_input_length(int64_t input, const ServerLimits& limits, ApiFlavor flavor) {
+  if (input <= limits.max_input_length) return;
+  const std::string max = std::to_string(limits.max_input_length);
+  if (flavor == ApiFlavor::Lorax)
+    throw ApiError(
+        ErrorKind::Validation,
+        "`inputs` must have less than " + max + " tokens. Given: " + std::to_string(input),
+        "inputs");
+  throw ApiError(ErrorKind::Validation,
+                 "This model's maximum input length is " + max +
+                     " tokens. However, your prompt has " + std::to_string(input) + " tokens.",
+                 "prompt");
+}
+
+void check_total_length(int64_t input, int64_t max_new, const ServerLimits& limits,
+                        ApiFlavor flavor) {
+  if (input + max_new <= limits.max_total_tokens) return;
+  const std::string total = std::to_string(limits.max_total_tokens);
+  if (flavor == ApiFlavor::Lorax)
+    throw ApiError(ErrorKind::Validation,
+                   "`inputs` tokens + `max_new_tokens` must be <= " + total +
+                       ". Given: " + std::to_string(input) + " `inputs` tokens and " +
+                       std::to_string(max_new) + " `max_new_tokens`",
+                   "max_new_tokens");
+  throw ApiError(ErrorKind::Validation,
+                 "This model's maximum context length is " + total +
+                     " tokens. However, you requested " + std::to_string(input + max_new) +
+                     " tokens (" + std::to_string(input) + " in the messages, " +
+                     std::to_string(max_new) +
+                     " in the completion). Please reduce the length of the messages or "
+                     "completion.",
+                 "max_tokens");
+}
+
+std::string prompt_text(const PromptSpec& prompt, const std::vector<int32_t>& ids, bool truncated,
+                        const ServerContext& context) {
+  if (prompt.kind == PromptSpec::Kind::Text && !truncated) return prompt.text;
+  return context.text ? context.text->decode(ids, /*skip_special_tokens=*/true) : std::string();
+}
+
+uint64_t random_seed() {
+  std::random_device device;  // per request: no shared generator between threads
+  return (uint64_t(device()) << 32) | device();
+}
+
+}  // namespace
+
+PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
+                                      ApiFlavor flavor) {
+  const ServerLimits& limits = context.limits;
+  std::vector<int32_t> ids = encode(spec.prompt, context);
+  if (ids.empty())
+    throw ApiError(ErrorKind::Validation, "the prompt is empty (no tokens)", "prompt");
+  const bool truncated = spec.truncate && int64_t(ids.size()) > *spec.truncate;
+  if (truncated) ids.erase(ids.begin(), ids.end() - *spec.truncate);  // keep the last N
+  const int64_t input = int64_t(ids.size());
+  check_input_length(input, limits, flavor);
+  const int64_t max_new = spec.max_new_tokens.value_or(
+      std::min(limits.default_max_new_tokens, limits.max_total_tokens - input));
+  check_total_length(input, max_new, limits, flavor);
+
+  PreparedGeneration out;
+  out.prompt_text = prompt_text(spec.prompt, ids, truncated, context);
+  out.stop = spec.stop;
+  GenerationRequest& r = out.request;
+  r.prompt_ids = std::move(ids);
+  r.max_new_tokens = max_new;
+  r.sampling = spec.sampling;
+  if (r.sampling.temperature > 0.0f) out.seed = spec.seed.value_or(random_seed());
+  r.sampling.seed = out.seed.value_or(0);
+  r.top_logprobs = spec.top_logprobs;
+  r.prompt_logprobs = spec.prompt_logprobs;
+  r.ignore_eos = spec.ignore_eos;
+  ResolvedAdapter adapter =
+      resolve_adapter(spec.adapter, context.adapters, context.adapter_root, flavor);
+  r.adapter = std::move(adapter.adapter);
+  out.adapter_label = std::move(adapter.label);
+  return out;
+}
+
+}  // namespace lorax

@@ -1,0 +1,32 @@
+// From a validated GenerationSpec to what the engine runs: the prompt tokenized (or its ids
+// taken as given), truncated, checked against the server's length limits, the adapter looked up
+// (loading it if needed), and the sampling seed fixed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "server/api_error.h"
+#include "server/server_context.h"
+#include "server/validation.h"
+
+namespace lorax {
+
+struct PreparedGeneration {
+  GenerationRequest request;
+  std::string adapter_label;  // "base", a registered id or "local:<dir>": logs and metrics
+  std::vector<std::string> stop;
+  std::optional<uint64_t> seed;  // the seed of a sampled request (reported back); none: greedy
+  std::string prompt_text;       // the prompt as text, for return_full_text and echo
+};
+
+// Throws ApiError: Validation (no tokenizer for a text prompt, no chat template, prompt too
+// long, prompt + max_new_tokens over max_total_tokens), UnknownAdapter, Forbidden, AdapterLoad;
+// template errors pass through for classify_exception().
+PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
+                                      ApiFlavor flavor);
+
+}  // namespace lorax

@@ -1,0 +1,38 @@
+// One generation request's record: its id (in every log line about it), adapter and outcome.
+// Written to the log and counted in lorax_request_count exactly once, when the record is
+// destroyed, so a stream that ends because the client left is recorded too.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "server/api_error.h"
+#include "server/metrics.h"
+
+namespace lorax {
+
+class RequestLog {
+ public:
+  RequestLog(Metrics& metrics, uint64_t id, std::string endpoint);
+  ~RequestLog();
+  RequestLog(const RequestLog&) = delete;
+  RequestLog& operator=(const RequestLog&) = delete;
+
+  uint64_t id() const { return id_; }
+  void set_adapter(std::string label) { adapter_ = std::move(label); }
+  void succeed(int64_t prompt_tokens, int64_t generated_tokens, const char* finish_reason);
+  void fail(const ApiError& error, int status);
+
+ private:
+  Metrics& metrics_;
+  const uint64_t id_;
+  const std::string endpoint_;
+  std::string adapter_ = "unknown";
+  std::string outcome_ = "client_disconnected";  // until told otherwise
+  std::string detail_;
+  bool internal_ = false;  // an internal error: logged as an error, not a warning
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace lorax

@@ -1,0 +1,23 @@
+#include "server/server_state.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace lorax {
+
+ServerState::ServerState(ServerContext server_context) : context(std::move(server_context)) {
+  started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  std::random_device device;
+  char hex[16];
+  std::snprintf(hex, sizeof(hex), "%08x", unsigned(device()));
+  instance = hex;
+}
+
+std::string ServerState::openai_id(const char* kind, uint64_t request_id) const {
+  return std::string(kind) + "-" + instance + std::to_string(request_id);
+}
+
+}  // namespace lorax

@@ -1,0 +1,129 @@
+// /metrics: valid Prometheus text, request counts by adapter and outcome, latency histograms;
+// and a client that disconnects mid-stream has its request cancelled and its KV blocks freed.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "server_fixture.h"
+
+namespace lorax::testing {
+namespace {
+
+struct Sample {
+  std::string name;
+  std::string labels;  // without braces
+  double value = 0.0;
+};
+
+// A strict reading of the text format: every line is a HELP or TYPE comment naming a metric, or
+// `name{labels} value`; a sample's family was declared with TYPE before it.
+std::vector<Sample> parse_prometheus(const std::string& text) {
+  static const std::regex help(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+)");
+  static const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram))");
+  static const std::regex sample(
+      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})? )"
+      R"((-?[0-9.eE+-]+|\+Inf|-Inf|NaN))");
+  std::vector<Sample> out;
+  std::map<std::string, std::string> types;
+  std::istringstream lines(text);
+  std::string line;
+  std::smatch m;
+  while (std::getline(lines, line)) {
+    if (std::regex_match(line, m, type)) {
+      EXPECT_FALSE(types.count(m[1])) << "TYPE twice: " << line;
+      types[m[1]] = m[2];
+    } else if (line.rfind("#", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(line, m, help)) << "bad comment: " << line;
+    } else if (std::regex_match(line, m, sample)) {
+      const std::string name = m[1];
+      std::string family = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
+      EXPECT_TRUE(types.count(name) || (types.count(family) && types[family] == "histogram"))
+          << "sample before its TYPE: " << line;
+      out.push_back({name, m[3], std::stod(m[4])});
+    } else {
+      ADD_FAILURE() << "not a Prometheus line: '" << line << "'";
+    }
+  }
+  return out;
+}
+
+void expect_cumulative_buckets(const std::vector<Sample>& samples, const std::string& family) {
+  double previous = 0.0, count = -1.0, inf = -1.0;
+  int buckets = 0;
+  for (const Sample& s : samples) {
+    if (s.name == family + "_bucket") {
+      ++buckets;
+      EXPECT_GE(s.value, previous) << family << " " << s.labels;
+      previous = s.value;
+      if (s.labels == "le=\"+Inf\"") inf = s.value;
+    }
+    if (s.name == family + "_count") count = s.value;
+  }
+  EXPECT_GT(buckets, 1) << family;
+  EXPECT_EQ(inf, count) << family;
+}
+
+TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
+  TestServer server;
+  ASSERT_EQ(
+      server
+          .post("/generate", {{"inputs", "Once upon a time"},
+                              {"parameters", {{"max_new_tokens", 5}, {"adapter_id", "lora-ben"}}}})
+          .status,
+      200);
+  ASSERT_EQ(server.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 4}}).status, 200);
+  ASSERT_EQ(server.post_raw("/generate", "{").status, 400);
+  const Reply reply = server.get("/metrics");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.content_type.rfind("text/plain", 0), 0u);
+  const auto samples = parse_prometheus(reply.body);
+  std::map<std::string, double> by_series;
+  for (const Sample& s : samples) by_series[s.name + "{" + s.labels + "}"] = s.value;
+  EXPECT_EQ(by_series["lorax_request_count{adapter=\"lora-ben\",outcome=\"success\"}"], 1);
+  EXPECT_EQ(by_series["lorax_request_count{adapter=\"base\",outcome=\"success\"}"], 1);
+  EXPECT_EQ(by_series["lorax_request_count{adapter=\"unknown\",outcome=\"validation_error\"}"], 1);
+  EXPECT_EQ(by_series["lorax_request_time_to_first_token_seconds_count{}"], 2);
+  EXPECT_EQ(by_series["lorax_request_inter_token_latency_seconds_count{}"], 4 + 3);
+  EXPECT_EQ(by_series["lorax_generated_tokens_total{}"], 9);
+  EXPECT_GT(by_series["lorax_kv_blocks_total{}"], 0);
+  EXPECT_EQ(by_series["lorax_kv_blocks_used{}"], 0);
+  for (const char* name : {"lorax_queue_size", "lorax_batch_current_size",
+                           "lorax_prompt_tokens_total", "lorax_kv_blocks_free"})
+    EXPECT_TRUE(by_series.count(std::string(name) + "{}")) << name;
+  for (const char* family :
+       {"lorax_request_time_to_first_token_seconds", "lorax_request_inter_token_latency_seconds",
+        "lorax_request_duration_seconds"})
+    expect_cumulative_buckets(samples, family);
+}
+
+TEST(ServerMetrics, ClientDisconnectingMidStreamFreesItsBlocks) {
+  TestServer server;
+  for (const char* path : {"/generate_stream", "/v1/completions"}) {
+    const std::string body =
+        std::string(path) == "/generate_stream"
+            ? R"({"inputs": "Once", "parameters": {"max_new_tokens": 480, "ignore_eos_token": true}})"
+            : R"({"prompt": "Once", "max_tokens": 480, "ignore_eos": true, "stream": true})";
+    const std::string got = post_and_hang_up(server.port, path, body, "data: ");
+    ASSERT_NE(got.find("200 OK"), std::string::npos) << got;
+  }
+  // The server notices at its next write; the engine frees the blocks at its next loop.
+  for (int i = 0; i < 300; ++i) {
+    if (server.metric("lorax_in_flight_requests") == 0.0 &&
+        server.metric("lorax_kv_blocks_used") == 0.0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server.metric("lorax_in_flight_requests"), 0.0);
+  EXPECT_EQ(server.metric("lorax_kv_blocks_used"), 0.0);
+  EXPECT_EQ(server.metric("lorax_kv_blocks_free"), server.metric("lorax_kv_blocks_total"));
+  EXPECT_EQ(server.metric("lorax_request_count{adapter=\"base\",outcome=\"client_disconnected\"}"),
+            2.0);
+  EXPECT_LT(server.metric("lorax_generated_tokens_total").value_or(1e9), 2 * 480.0);
+  EXPECT_EQ(server.post("/generate", {{"inputs", "Once"}}).status, 200);
+}
+
+}  // namespace
+}  // namespace lorax::testing
