@@ -8,6 +8,10 @@
 // tokens of the post-processor (post_processors.h) when asked. Decoding maps ids to token strings
 // and runs the decoders (decoders.h).
 //
+// Not read, because a server encoding one prompt at a time has no use for them: "truncation" and
+// "padding" (HF would apply them to every encode), pair templates, offsets, BPE dropout. Models
+// other than BPE (WordPiece, Unigram, WordLevel) are refused with a lorax::Error naming them.
+//
 // A Tokenizer is immutable once loaded: copies share the loaded tables, and encode/decode may be
 // called from any number of threads at once.
 #pragma once
