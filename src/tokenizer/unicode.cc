@@ -33,24 +33,23 @@ LeadInfo lead_info(unsigned char b) {
 // How many bytes at `pos` belong to one sequence or to its maximal ill-formed prefix.
 struct Scan {
   size_t consumed;
-  bool complete;   // a whole well-formed sequence
-  bool truncated;  // ill-formed only because the text ended
+  bool complete;  // a whole well-formed sequence
 };
 
 Scan scan_sequence(std::string_view text, size_t pos) {
   const auto lead = static_cast<unsigned char>(text[pos]);
   const LeadInfo info = lead_info(lead);
-  if (info.length == 0) return {1, false, false};
+  if (info.length == 0) return {1, false};
   size_t n = 1;
   while (n < info.length) {
-    if (pos + n >= text.size()) return {n, false, true};
+    if (pos + n >= text.size()) return {n, false};
     const auto b = static_cast<unsigned char>(text[pos + n]);
     const unsigned char lo = n == 1 ? info.second_lo : 0x80;
     const unsigned char hi = n == 1 ? info.second_hi : 0xBF;
-    if (b < lo || b > hi) return {n, false, false};
+    if (b < lo || b > hi) return {n, false};
     ++n;
   }
-  return {n, true, false};
+  return {n, true};
 }
 
 bool in_category(char32_t cp, std::initializer_list<utf8proc_category_t> categories) {
@@ -131,18 +130,6 @@ std::string from_utf8_lossy(std::string_view bytes) {
     pos += s.consumed;
   }
   return out;
-}
-
-bool ends_with_incomplete_sequence(std::string_view text) {
-  // A sequence is at most 4 bytes, so only the last 3 bytes can start an unfinished one.
-  const size_t from = text.size() > 3 ? text.size() - 3 : 0;
-  for (size_t pos = from; pos < text.size(); ++pos) {
-    const auto b = static_cast<unsigned char>(text[pos]);
-    if (b >= 0x80 && b < 0xC0) continue;  // continuation byte: not a start
-    const Scan s = scan_sequence(text, pos);
-    if (s.truncated) return true;
-  }
-  return false;
 }
 
 bool is_whitespace(char32_t cp) {

@@ -30,9 +30,6 @@ size_t find_invalid_utf8(std::string_view text);
 // Rust's String::from_utf8_lossy: each maximal ill-formed subsequence becomes one U+FFFD.
 std::string from_utf8_lossy(std::string_view bytes);
 
-// True when `text` ends inside a UTF-8 sequence that more bytes could still complete.
-bool ends_with_incomplete_sequence(std::string_view text);
-
 bool is_whitespace(char32_t cp);  // Unicode White_Space, as Rust's char::is_whitespace
 bool is_numeric(char32_t cp);     // general category Nd, Nl or No, as Rust's char::is_numeric
 bool is_word_char(char32_t cp);   // a regex `\w` character: letters, marks, digits, connectors
