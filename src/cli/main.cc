@@ -5,6 +5,8 @@
 
 #include "cli/bench_command.h"
 #include "cli/generate_command.h"
+#include "cli/loadgen_command.h"
+#include "cli/serve_command.h"
 #include "cli/tokenize_command.h"
 #include "core/log.h"
 
@@ -49,11 +51,51 @@ int main(int argc, char** argv) {
   tok->add_option("--model", tokenize_model, "checkpoint directory with tokenizer.json")->required();
   tok->add_option("--requests", tokenize_requests, "JSON-lines file, - for stdin");
 
+  lorax::ServeOptions serve_options;
+  CLI::App* serve = app.add_subcommand("serve", "serve the LoRAX and OpenAI HTTP APIs");
+  serve_options.model.add_to(*serve, false);
+  serve->add_option("--host", serve_options.host, "address to listen on");
+  serve->add_option("--port", serve_options.port)->check(CLI::Range(0, 65535));
+  serve->add_option("--api-key", serve_options.api_key, "require Authorization: Bearer KEY");
+  serve->add_option("--adapter-root", serve_options.adapter_root,
+                    "directory under which adapter_source \"local\" ids are loaded");
+  serve->add_option("--served-model-name", serve_options.served_model_name,
+                    "base model id (default: the checkpoint directory's name)");
+  serve->add_option("--max-concurrent-requests", serve_options.max_concurrent_requests,
+                    "requests in flight beyond which clients get 429")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  serve->add_option("--max-input-length", serve_options.limits.max_input_length)
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  serve->add_option("--max-total-tokens", serve_options.limits.max_total_tokens)
+      ->check(CLI::Range(int64_t(2), int64_t(1) << 30));
+  serve->add_option("--max-stop-sequences", serve_options.limits.max_stop_sequences)
+      ->check(CLI::Range(int64_t(0), int64_t(1024)));
+  serve->add_option("--shutdown-grace", serve_options.shutdown_grace_s,
+                    "seconds in-flight requests get to finish on SIGINT/SIGTERM")
+      ->check(CLI::Range(0.0, 3600.0));
+
+  lorax::LoadgenOptions load;
+  CLI::App* loadgen = app.add_subcommand("loadgen", "drive a running server with streaming clients");
+  loadgen->add_option("--host", load.host);
+  loadgen->add_option("--port", load.port)->check(CLI::Range(1, 65535));
+  loadgen->add_option("--api-key", load.api_key);
+  loadgen->add_option("--clients", load.clients)->check(CLI::Range(1, 4096));
+  loadgen->add_option("--adapters", load.adapters, "adapter ids spread over clients; base = none")
+      ->delimiter(',');
+  loadgen->add_option("--requests", load.requests_per_client, "requests per client")
+      ->check(CLI::Range(1, 1000000));
+  loadgen->add_option("--max-new-tokens", load.max_new_tokens)->check(CLI::Range(1, 1 << 20));
+  loadgen->add_option("--prompt", load.prompt);
+  loadgen->add_option("--time-limit", load.time_limit_s, "seconds before clients stop")
+      ->check(CLI::Range(1.0, 86400.0));
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return generate(generate_options);
     if (bench->parsed()) return lorax::run_bench(bench_options);
     if (tok->parsed()) return lorax::run_tokenize(tokenize_model, tokenize_requests);
+    if (loadgen->parsed()) return lorax::run_loadgen(load);
+    if (serve->parsed()) return lorax::run_serve(serve_options);
   } catch (const lorax::Error& e) {
     lorax::log_error(e.what());
     return 1;

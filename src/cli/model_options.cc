@@ -22,6 +22,15 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   app.add_option("--max-running", max_running, "most sequences decoding at once")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--max-batch-total-tokens", max_batch_total_tokens,
+                 "most tokens of all running sequences together (0: the KV cache decides)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
+  app.add_option("--max-active-adapters", max_active_adapters,
+                 "most distinct adapters decoding at once")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--adapter-cycle-time-ms", adapter_cycle_time_ms,
+                 "how long an adapter keeps its slot while others wait for one")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
   app.add_option("--adapter", adapters, "LoRA adapter NAME=DIR (PEFT directory); repeatable");
   app.add_option("--adapter-memory", adapter_memory_mib,
                  "MiB of adapter weights kept loaded (least recently used evicted)")
@@ -35,23 +44,31 @@ EngineOptions ModelOptions::engine_options() const {
   e.kv.dtype = kv_cache_dtype == "auto" ? DType::F32 : parse_dtype(kv_cache_dtype);
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
   e.max_running = max_running;
+  e.max_batch_total_tokens = max_batch_total_tokens;
+  e.max_active_adapters = max_active_adapters;
+  e.adapter_cycle_time = std::chrono::milliseconds(adapter_cycle_time_ms);
   return e;
 }
 
 LoadedModel load_model(const ModelOptions& options) {
   LoadedModel loaded;
   loaded.backend = std::make_unique<CpuBackend>(options.threads);
+  loaded.model = load_model(options, *loaded.backend);
+  return loaded;
+}
+
+std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& backend) {
   const auto start = std::chrono::steady_clock::now();
-  loaded.model = CausalLM::load(options.model_dir, *loaded.backend);
+  auto model = CausalLM::load(options.model_dir, backend);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const ModelConfig& c = loaded.model->config();
+  const ModelConfig& c = model->config();
   log_info("loaded ", c.model_type, " from ", options.model_dir, ": ", c.num_layers,
            " layers, hidden ", c.hidden_size, ", heads ", c.num_heads, "/", c.num_kv_heads, " x ",
            c.head_dim, ", vocab ", c.vocab_size, ", rope ", rope_type_name(c.rope.type), ", ",
-           loaded.model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
-           loaded.backend->name());
-  return loaded;
+           model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
+           backend.name());
+  return model;
 }
 
 std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,

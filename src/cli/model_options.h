@@ -22,6 +22,9 @@ struct ModelOptions {
   int64_t block_size = 16;
   int64_t max_batch_prefill_tokens = 4096;
   int64_t max_running = 256;
+  int64_t max_batch_total_tokens = 0;
+  int64_t max_active_adapters = 128;
+  int64_t adapter_cycle_time_ms = 2000;
   std::vector<std::string> adapters;  // NAME=DIR
   int64_t adapter_memory_mib = 1024;
 
@@ -35,6 +38,8 @@ struct LoadedModel {
   std::unique_ptr<CausalLM> model;
 };
 LoadedModel load_model(const ModelOptions& options);
+// Loads onto an existing backend, which must outlive the model. Logs what it loaded.
+std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& backend);
 
 // An adapter store holding every --adapter NAME=DIR (loaded lazily, on first use).
 std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options, const CausalLM& model);

@@ -1,0 +1,89 @@
+#include "cli/serve_command.h"
+
+#include <signal.h>
+
+#include <filesystem>
+
+#include "cli/demo_model.h"
+#include "core/log.h"
+#include "server/http_server.h"
+
+namespace lorax {
+
+namespace {
+
+// Blocks SIGINT/SIGTERM in this thread and every thread started after it, so they can be
+// received synchronously with sigwait() instead of through a handler and global state.
+sigset_t block_shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+std::string default_name(const std::string& dir) {
+  const std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  const std::string name = p.filename().empty() ? p.parent_path().filename().string()
+                                                : p.filename().string();
+  return name.empty() ? dir : name;
+}
+
+}  // namespace
+
+int run_serve(const ServeOptions& options) {
+  const sigset_t signals = block_shutdown_signals();
+  CpuBackend backend(options.model.threads);
+  std::unique_ptr<CausalLM> model;
+  std::optional<TextProcessor> text;
+  std::vector<std::pair<std::string, std::shared_ptr<const LoraAdapter>>> resident;
+  const bool demo = options.model.model_dir.empty();
+  if (demo) {
+    DemoModel built = build_demo_model(backend);
+    model = std::move(built.model);
+    text = std::move(built.text);
+    resident = std::move(built.adapters);
+    log_warn("no --model given: serving the built-in demo model. Its weights are RANDOM: "
+             "the API works, the text is noise. Adapters: demo-adapter-a, demo-adapter-b");
+  } else {
+    model = load_model(options.model, backend);
+    text = TextProcessor::from_model_dir(options.model.model_dir);
+    if (!text) log_warn("no tokenizer.json: only token-id prompts can be served");
+  }
+  auto adapters = make_adapter_store(options.model, *model);
+  for (auto& [id, adapter] : resident) adapters->add_resident(id, adapter);
+
+  ServiceOptions service_options;
+  service_options.engine = options.model.engine_options();
+  service_options.max_concurrent_requests = options.max_concurrent_requests;
+  EngineService service(*model, service_options);
+
+  ServerLimits limits = options.limits;
+  ServerContext context{service,
+                        text ? &*text : nullptr,
+                        *adapters,
+                        !options.served_model_name.empty() ? options.served_model_name
+                        : demo ? "lorax-demo"
+                               : default_name(options.model.model_dir),
+                        demo ? "f32" : std::string(dtype_name(model->weights().lm_head.dtype())),
+                        options.adapter_root.empty() ? std::nullopt
+                                                     : std::optional(options.adapter_root),
+                        options.api_key.empty() ? std::nullopt : std::optional(options.api_key),
+                        demo,
+                        limits};
+  HttpServer server(std::move(context));
+  const int port = server.start(options.host, options.port);
+  log_info("listening on http://", options.host, ":", port, " (", backend.name(), ")");
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log_info("received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
+           ": finishing in-flight requests (up to ", options.shutdown_grace_s, " s)");
+  service.shutdown(std::chrono::milliseconds(int64_t(options.shutdown_grace_s * 1000)));
+  server.stop();
+  log_info("shut down cleanly");
+  return 0;
+}
+
+}  // namespace lorax
