@@ -163,16 +163,22 @@ std::vector<AddedVocabulary::Match> AddedVocabulary::find_matches(std::string_vi
 
 std::vector<TextSegment> AddedVocabulary::split(NormalizedText text, bool normalized_tokens) const {
   const Trie& trie = normalized_tokens ? normalized_trie_ : raw_trie_;
+  const std::vector<Match> matches =
+      trie.empty() ? std::vector<Match>() : find_matches(text.text, trie);
   std::vector<TextSegment> segments;
+  if (matches.empty()) {
+    // The whole text, moved rather than copied; as a slice of itself it starts where its first
+    // byte came from.
+    if (text.text.empty()) return segments;
+    if (text.tracked) text.shift = text.origin[0];
+    segments.push_back({std::nullopt, std::move(text)});
+    return segments;
+  }
   const auto add_text = [&](size_t begin, size_t end) {
     if (begin < end) segments.push_back({std::nullopt, text.slice(begin, end)});
   };
-  if (trie.empty()) {
-    add_text(0, text.text.size());
-    return segments;
-  }
   size_t done = 0;
-  for (const Match& m : find_matches(text.text, trie)) {
+  for (const Match& m : matches) {
     add_text(done, m.begin);
     segments.push_back({tokens_[m.token_index].id, NormalizedText{}});
     done = m.end;

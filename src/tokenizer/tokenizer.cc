@@ -91,13 +91,15 @@ Tokenizer Tokenizer::from_json_string(std::string_view json_text, const std::str
   return Tokenizer(std::move(p));
 }
 
-void Tokenizer::encode_words(const NormalizedText& text, std::vector<int32_t>& ids) const {
+void Tokenizer::encode_words(NormalizedText text, std::vector<int32_t>& ids) const {
   const Pipeline& p = *pipeline_;
   if (!p.pre_tokenizer) {
     p.model->tokenize(text.text, ids);
     return;
   }
-  for (const NormalizedText& word : p.pre_tokenizer->pre_tokenize({text})) {
+  std::vector<NormalizedText> pieces;
+  pieces.push_back(std::move(text));
+  for (const NormalizedText& word : p.pre_tokenizer->pre_tokenize(std::move(pieces))) {
     p.model->tokenize(word.text, ids);
   }
 }
@@ -119,11 +121,11 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
     }
     NormalizedText normal =
         p.normalizer ? p.normalizer->normalize(std::move(raw.text)) : std::move(raw.text);
-    for (const TextSegment& piece : p.added.split(std::move(normal), true)) {
+    for (TextSegment& piece : p.added.split(std::move(normal), true)) {
       if (piece.token) {
         ids.push_back(*piece.token);
       } else {
-        encode_words(piece.text, ids);
+        encode_words(std::move(piece.text), ids);
       }
     }
   }

@@ -59,7 +59,7 @@ class Tokenizer {
  private:
   struct Pipeline;
   explicit Tokenizer(std::shared_ptr<const Pipeline> pipeline);
-  void encode_words(const NormalizedText& text, std::vector<int32_t>& ids) const;
+  void encode_words(NormalizedText text, std::vector<int32_t>& ids) const;
   // The string decode uses for `id`: an added token's, else the model's.
   std::optional<std::string_view> token_string(int32_t id) const;
 
