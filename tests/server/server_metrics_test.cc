@@ -76,6 +76,9 @@ TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
       200);
   ASSERT_EQ(server.post("/v1/completions", {{"prompt", "Once"}, {"max_tokens", 4}}).status, 200);
   ASSERT_EQ(server.post_raw("/generate", "{").status, 400);
+  // The engine publishes its counters just after delivering a request's last token.
+  for (int i = 0; i < 200 && server.metric("lorax_kv_blocks_used") != 0.0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const Reply reply = server.get("/metrics");
   ASSERT_EQ(reply.status, 200);
   EXPECT_EQ(reply.content_type.rfind("text/plain", 0), 0u);
