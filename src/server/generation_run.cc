@@ -35,13 +35,15 @@ GenerationRun::GenerationRun(EngineService& service, const Tokenizer* tokenizer,
 }
 
 std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool()>& abort) {
+  // abort() is asked before every wait, not only after a quiet interval: a busy request
+  // delivers events continuously and must still notice a stop or a departed client.
   for (;;) {
-    if (auto event = handle_->next(kPollInterval)) return on_event(*event);
     if (abort()) {
       handle_->cancel();
       end_ = GenerationEnd::Cancelled;
       return std::nullopt;
     }
+    if (auto event = handle_->next(kPollInterval)) return on_event(*event);
   }
 }
 

@@ -136,7 +136,8 @@ void LoraxApi::generate(const httplib::Request& request, httplib::Response& resp
   const LoraxGenerateRequest parsed =
       parse_lorax_generate(parse_json_body(request.body), state_.context.limits, false);
   auto run = start(state_, parsed, log);
-  if (!run->run_to_end(state_.stop_requested()) || run->end() == GenerationEnd::Cancelled)
+  if (!run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
+      run->end() == GenerationEnd::Cancelled)
     throw engine_cancelled_error();
   Json body = {{"generated_text", full_text(*run, parsed)}};
   if (parsed.details) body["details"] = details_json(*run, parsed, state_.texts());

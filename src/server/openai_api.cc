@@ -270,7 +270,8 @@ void OpenAiApi::completions(const httplib::Request& request, httplib::Response& 
                   state_.stopping);
     return;
   }
-  if (!c.run->run_to_end(state_.stop_requested()) || c.run->end() == GenerationEnd::Cancelled)
+  if (!c.run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
+      c.run->end() == GenerationEnd::Cancelled)
     throw engine_cancelled_error();
   response.set_content(dump_json(completion_body(c, parsed, state_.texts())), kJson);
   finish_log(*log, *c.run);
@@ -286,7 +287,8 @@ void OpenAiApi::chat_completions(const httplib::Request& request, httplib::Respo
                   state_.stopping);
     return;
   }
-  if (!c.run->run_to_end(state_.stop_requested()) || c.run->end() == GenerationEnd::Cancelled)
+  if (!c.run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
+      c.run->end() == GenerationEnd::Cancelled)
     throw engine_cancelled_error();
   response.set_content(dump_json(chat_body(c, parsed, state_.texts())), kJson);
   finish_log(*log, *c.run);

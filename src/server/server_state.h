@@ -5,9 +5,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "server/metrics.h"
+#include "server/peer_watch.h"
 #include "server/server_context.h"
 #include "server/token_text.h"
 
@@ -24,6 +26,12 @@ struct ServerState {
   // For waits that must end when the server stops.
   std::function<bool()> stop_requested() const {
     return [this] { return stopping.load(); };
+  }
+  // For non-streaming waits: also ends when the client has gone away (see peer_watch.h), so its
+  // request is cancelled and its KV blocks freed at once.
+  std::function<bool()> stop_or_client_gone(int local_port, int remote_port) const {
+    auto watch = std::make_shared<PeerWatch>(local_port, remote_port);
+    return [this, watch] { return stopping.load() || watch->gone(); };
   }
 
   ServerContext context;
