@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/thread_pool.h"
+#include "tokenizer/tokenizer.h"
 
 namespace lorax {
 
@@ -186,6 +187,31 @@ int run_bench(const BenchOptions& options) {
                   m.decode_tok_s / base->decode_tok_s, ceiling, 100.0 * m.decode_tok_s / ceiling);
       std::fflush(stdout);
     }
+  }
+  return 0;
+}
+
+int run_tokenizer_bench(const std::vector<std::string>& tokenizer_paths) {
+  // A mix that exercises the pre-tokenizer regexes, byte fallback and multi-byte UTF-8.
+  const std::string sample =
+      "Once upon a time, there was a little girl named Lily. She loved to play outside. "
+      "int main(int argc, char** argv) { return argc > 1 ? 0 : -1; } // 12345 67.89\n"
+      "Le renard brun rapide saute par-dessus le chien paresseux. Größe, Übermaß. "
+      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe6\x96\x87\xe7\xab\xa0 "
+      "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xf0\x9f\x98\x80\n";
+  std::string text;
+  while (text.size() < (size_t(1) << 20)) text += sample;
+  std::printf("\nlorax bench: tokenizers, %.1f MB of mixed text, one thread\n\n",
+              double(text.size()) / 1e6);
+  std::printf("| tokenizer | vocab | load ms | encode MB/s |\n|---|---:|---:|---:|\n");
+  for (const std::string& path : tokenizer_paths) {
+    const auto start = Clock::now();
+    const Tokenizer tokenizer = Tokenizer::from_file(path);
+    const double load_ms = seconds_since(start) * 1e3;
+    const double mb_s = measure_encode_mb_per_s(tokenizer, text, 3);
+    std::printf("| %s | %zu | %.0f | %.1f |\n", path.c_str(), tokenizer.vocab_size(), load_ms,
+                mb_s);
+    std::fflush(stdout);
   }
   return 0;
 }

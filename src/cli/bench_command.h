@@ -25,6 +25,10 @@ struct BenchOptions {
 
 int run_bench(const BenchOptions& options);
 
+// Tokenizer load time and encode throughput (MB/s) for each tokenizer.json given, on a mixed
+// English/code/multilingual text repeated to about 1 MB.
+int run_tokenizer_bench(const std::vector<std::string>& tokenizer_paths);
+
 // Synthetic configurations: "llama-3.2-1b", "gemma-2b", "tiny". Throws for unknown names.
 ModelConfig synthetic_config(const std::string& shape);
 

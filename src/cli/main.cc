@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
                     "distinct LoRA adapters per batch, e.g. 0,1,8,32 (0: base)")
       ->delimiter(',');
   bench->add_option("--adapter-rank", bench_options.adapter_rank)->check(CLI::Range(1, 1024));
+  std::vector<std::string> bench_tokenizers;
+  bench->add_option("--tokenizer", bench_tokenizers,
+                    "measure tokenizer.json load time and encode MB/s instead (repeatable)")
+      ->check(CLI::ExistingFile);
 
   std::string tokenize_model, tokenize_requests = "-";
   CLI::App* tok = app.add_subcommand("tokenize", "encode or decode JSON-line requests");
@@ -92,7 +96,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return generate(generate_options);
-    if (bench->parsed()) return lorax::run_bench(bench_options);
+    if (bench->parsed())
+      return bench_tokenizers.empty() ? lorax::run_bench(bench_options)
+                                      : lorax::run_tokenizer_bench(bench_tokenizers);
     if (tok->parsed()) return lorax::run_tokenize(tokenize_model, tokenize_requests);
     if (loadgen->parsed()) return lorax::run_loadgen(load);
     if (serve->parsed()) return lorax::run_serve(serve_options);

@@ -1,0 +1,38 @@
+// `lorax bench` prints its tables (the figures themselves are measurements, kept in docs/perf).
+#include <gtest/gtest.h>
+
+#include "support/fixtures.h"
+
+namespace lorax {
+namespace {
+
+TEST(BenchCommand, PrintsBaseAndAdapterRowsWithRatios) {
+  const auto r = testing::run_command(testing::lorax_binary() +
+                                      " bench --shape tiny --threads 1 --prompt-tokens 8 "
+                                      "--decode-tokens 4 --batch 4 --adapters 0,2 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("| batch | adapters | prefill tok/s | vs base |"), std::string::npos);
+  EXPECT_NE(r.output.find("|     4 |        0 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("|     4 |        2 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1.00x"), std::string::npos);
+  EXPECT_NE(r.output.find("read bandwidth"), std::string::npos);
+}
+
+TEST(BenchCommand, MeasuresACheckpointAndTokenizers) {
+  const std::string model = testing::model_dir("stories260K");
+  auto r = testing::run_command(testing::lorax_binary() + " bench --model " + model +
+                                " --threads 1 --prompt-tokens 8 --decode-tokens 4 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("|     1 |        0 |"), std::string::npos) << r.output;
+  r = testing::run_command(testing::lorax_binary() + " bench --tokenizer " + model +
+                           "/tokenizer.json 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("| encode MB/s |"), std::string::npos);
+  EXPECT_NE(r.output.find("tokenizer.json | 512 |"), std::string::npos) << r.output;
+  r = testing::run_command(testing::lorax_binary() + " bench --shape nope 2>&1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("unknown bench shape 'nope'"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace lorax
