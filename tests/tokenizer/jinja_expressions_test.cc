@@ -1,31 +1,14 @@
 // Expressions: literals, Python printing of values, operators, slicing, attributes, tests, globals.
 // Expected outputs are what Jinja 3.1 renders for the same template and context in
 // transformers' chat-template environment (sandboxed, trim_blocks, lstrip_blocks, loopcontrols).
-#include <ostream>
-#include <string>
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include "tokenizer/jinja/template.h"
+#include "tokenizer/jinja_test_support.h"
 
 namespace lorax::jinja {
 namespace {
 
-struct Case {
-  const char* name;
-  const char* source;
-  const char* context;  // JSON; empty for kContext
-  const char* expected;
-};
-
-// gtest prints a failing parameter with this instead of its bytes.
-void PrintTo(const Case& c, std::ostream* os) {
-  *os << c.name;
-}
-
-constexpr const char* kContext =
-    R"~({"msgs": [{"role": "system", "content": "sys"}, {"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "d": {"b": 2, "a": 1, "c": [1, 2]}, "s": "héllo wörld", "xs": [3, 1, 2], "n": null, "t": true, "f": 1.5, "words": ["b", "A", "a", "C"], "people": [{"name": "ann", "age": 30, "tag": null}, {"name": "Bob", "age": 25}, {"name": "cy", "age": 30, "tag": "x"}]})~";
+using template_testing::Case;
 
 const Case kCases[] = {
     {"literals",
@@ -121,15 +104,11 @@ class JinjaExpressions : public testing::TestWithParam<Case> {};
 
 TEST_P(JinjaExpressions, RendersLikeJinja) {
   const Case& c = GetParam();
-  const std::string context = *c.context ? c.context : kContext;
-  EXPECT_EQ(Template(c.source).render(nlohmann::ordered_json::parse(context)), c.expected)
-      << "template: " << c.source;
+  EXPECT_EQ(template_testing::render(c), c.expected) << "template: " << c.source;
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, JinjaExpressions, testing::ValuesIn(kCases),
-                         [](const testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.name);
-                         });
+                         template_testing::case_name);
 
 }  // namespace
 }  // namespace lorax::jinja

@@ -12,32 +12,17 @@
 
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_test_support.h"
 
 namespace lorax {
 namespace {
 
 using nlohmann::json;
 
-struct Case {
-  const char* text;
-  std::vector<int32_t> ids;           // encode(text, add_special_tokens=false)
-  std::vector<int32_t> with_special;  // encode(text, add_special_tokens=true)
-  const char* decoded;                // decode(ids, skip_special_tokens=false)
-  const char* decoded_skip;           // decode(ids, skip_special_tokens=true)
-};
-
-struct DecodeCase {
-  std::vector<int32_t> ids;
-  bool skip_special;
-  const char* text;
-};
-
-struct Component {
-  const char* name;
-  const char* overrides;  // tokenizer.json fields replacing the base's ("model" is merged)
-  std::vector<Case> cases;
-  std::vector<DecodeCase> decodes;
-};
+using tokenizer_testing::Case;
+using tokenizer_testing::Component;
+using tokenizer_testing::DecodeCase;
+using tokenizer_testing::streamed;
 
 // The byte-level test vocabulary: the 256 byte-level characters (ids 0..255), each merge's result
 // in merge order, then "abc", which no merge makes (for ignore_merges).
@@ -68,35 +53,6 @@ json base_tokenizer() {
             {"ignore_merges", false},
             {"vocab", vocab},
             {"merges", merges}}}};
-}
-
-// The base file with a component's fields: "model" fields are merged into the model,
-// "merges_as_pairs" rewrites the merges as ["a", "b"] pairs, other fields replace the base's.
-Tokenizer build(const Component& c) {
-  json file = base_tokenizer();
-  const json overrides = json::parse(c.overrides);
-  for (const auto& [key, value] : overrides.items()) {
-    if (key == "model") {
-      file["model"].update(value);
-    } else if (key == "merges_as_pairs") {
-      json pairs = json::array();
-      for (const json& m : file["model"]["merges"]) {
-        const std::string s = m.get<std::string>();
-        pairs.push_back({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)});
-      }
-      file["model"]["merges"] = pairs;
-    } else {
-      file[key] = value;
-    }
-  }
-  return Tokenizer::from_json_string(file.dump(), c.name);
-}
-
-std::string streamed(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip) {
-  StreamingDetokenizer stream(tok, skip);
-  std::string text;
-  for (int32_t id : ids) text += stream.push(id);
-  return text + stream.flush();
 }
 
 // clang-format off
@@ -554,7 +510,7 @@ class ByteLevelComponents : public testing::TestWithParam<Component> {};
 
 TEST_P(ByteLevelComponents, MatchesHuggingFace) {
   const Component& c = GetParam();
-  const Tokenizer tok = build(c);
+  const Tokenizer tok = tokenizer_testing::build(base_tokenizer(), c);
   for (const Case& k : c.cases) {
     SCOPED_TRACE(json(k.text).dump());
     EXPECT_EQ(tok.encode(k.text, false), k.ids);
@@ -571,9 +527,7 @@ TEST_P(ByteLevelComponents, MatchesHuggingFace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Components, ByteLevelComponents, testing::ValuesIn(kComponents),
-                         [](const testing::TestParamInfo<Component>& info) {
-                           return std::string(info.param.name);
-                         });
+                         tokenizer_testing::component_name);
 
 }  // namespace
 }  // namespace lorax

@@ -14,32 +14,17 @@
 #include <cstdio>
 
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_test_support.h"
 
 namespace lorax {
 namespace {
 
 using nlohmann::json;
 
-struct Case {
-  const char* text;
-  std::vector<int32_t> ids;           // encode(text, add_special_tokens=false)
-  std::vector<int32_t> with_special;  // encode(text, add_special_tokens=true)
-  const char* decoded;                // decode(ids, skip_special_tokens=false)
-  const char* decoded_skip;           // decode(ids, skip_special_tokens=true)
-};
-
-struct DecodeCase {
-  std::vector<int32_t> ids;
-  bool skip_special;
-  const char* text;
-};
-
-struct Component {
-  const char* name;
-  const char* overrides;  // tokenizer.json fields replacing the base's ("model" is merged)
-  std::vector<Case> cases;
-  std::vector<DecodeCase> decodes;
-};
+using tokenizer_testing::Case;
+using tokenizer_testing::Component;
+using tokenizer_testing::DecodeCase;
+using tokenizer_testing::streamed;
 
 // The SentencePiece-style test vocabulary: <unk>, <s>, </s>, the 256 <0xNN> byte tokens, '▁'
 // and some ASCII characters, then each merge's result in merge order.
@@ -78,35 +63,6 @@ json base_tokenizer() {
             {"ignore_merges", false},
             {"vocab", vocab},
             {"merges", merges}}}};
-}
-
-// The base file with a component's fields: "model" fields are merged into the model,
-// "merges_as_pairs" rewrites the merges as ["a", "b"] pairs, other fields replace the base's.
-Tokenizer build(const Component& c) {
-  json file = base_tokenizer();
-  const json overrides = json::parse(c.overrides);
-  for (const auto& [key, value] : overrides.items()) {
-    if (key == "model") {
-      file["model"].update(value);
-    } else if (key == "merges_as_pairs") {
-      json pairs = json::array();
-      for (const json& m : file["model"]["merges"]) {
-        const std::string s = m.get<std::string>();
-        pairs.push_back({s.substr(0, s.find(' ')), s.substr(s.find(' ') + 1)});
-      }
-      file["model"]["merges"] = pairs;
-    } else {
-      file[key] = value;
-    }
-  }
-  return Tokenizer::from_json_string(file.dump(), c.name);
-}
-
-std::string streamed(const Tokenizer& tok, const std::vector<int32_t>& ids, bool skip) {
-  StreamingDetokenizer stream(tok, skip);
-  std::string text;
-  for (int32_t id : ids) text += stream.push(id);
-  return text + stream.flush();
 }
 
 // clang-format off
@@ -288,7 +244,7 @@ class SentencePieceComponents : public testing::TestWithParam<Component> {};
 
 TEST_P(SentencePieceComponents, MatchesHuggingFace) {
   const Component& c = GetParam();
-  const Tokenizer tok = build(c);
+  const Tokenizer tok = tokenizer_testing::build(base_tokenizer(), c);
   for (const Case& k : c.cases) {
     SCOPED_TRACE(json(k.text).dump());
     EXPECT_EQ(tok.encode(k.text, false), k.ids);
@@ -305,9 +261,7 @@ TEST_P(SentencePieceComponents, MatchesHuggingFace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Components, SentencePieceComponents, testing::ValuesIn(kComponents),
-                         [](const testing::TestParamInfo<Component>& info) {
-                           return std::string(info.param.name);
-                         });
+                         tokenizer_testing::component_name);
 
 }  // namespace
 }  // namespace lorax
