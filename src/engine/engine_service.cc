@@ -115,22 +115,25 @@ void EngineService::take_inbox(std::unique_lock<std::mutex>& lock) {
 void EngineService::finish(uint64_t engine_id, FinishReason reason) {
   auto it = by_engine_id_.find(engine_id);
   if (it == by_engine_id_.end()) return;
-  if (reason == FinishReason::Cancelled) {
-    if (auto handle = it->second.lock()) {
-      StepOutput last;
-      last.request_id = handle->id();
-      last.finish = FinishReason::Cancelled;
-      handle->push(last);
-    }
-  }
+  const std::shared_ptr<RequestHandle> handle = it->second.lock();
   for (auto e = engine_id_of_.begin(); e != engine_id_of_.end(); ++e)
     if (e->second == engine_id) {
       engine_id_of_.erase(e);
       break;
     }
   by_engine_id_.erase(it);
-  std::lock_guard<std::mutex> lock(mutex_);
-  --in_flight_;
+  {
+    // Before the last event goes out: a client that has its final event sees itself gone
+    // from in_flight.
+    std::lock_guard<std::mutex> lock(mutex_);
+    --in_flight_;
+  }
+  if (reason == FinishReason::Cancelled && handle) {
+    StepOutput last;
+    last.request_id = handle->id();
+    last.finish = FinishReason::Cancelled;
+    handle->push(last);
+  }
 }
 
 void EngineService::deliver(const std::vector<StepOutput>& outputs) {
@@ -138,16 +141,17 @@ void EngineService::deliver(const std::vector<StepOutput>& outputs) {
     auto it = by_engine_id_.find(o.request_id);
     if (it == by_engine_id_.end()) continue;
     auto handle = it->second.lock();
-    if (handle) {
-      StepOutput event = o;
-      event.request_id = handle->id();
-      handle->push(event);
-    } else if (o.finish == FinishReason::None) {
+    if (!handle && o.finish == FinishReason::None) {
       engine_.cancel(o.request_id);  // nobody is listening any more
       finish(o.request_id, FinishReason::Cancelled);
       continue;
     }
-    if (o.finish != FinishReason::None) finish(o.request_id, o.finish);
+    if (o.finish != FinishReason::None) finish(o.request_id, o.finish);  // bookkeeping first
+    if (handle) {
+      StepOutput event = o;
+      event.request_id = handle->id();
+      handle->push(event);
+    }
   }
 }
 
@@ -183,9 +187,13 @@ void EngineService::run() {
         finish(engine_id, FinishReason::Cancelled);
       }
     }
+    {
+      // Published before the events: a client holding its last token sees its blocks freed.
+      std::lock_guard<std::mutex> relock(mutex_);
+      snapshot_ = engine_.stats();
+    }
     deliver(outputs);
     lock.lock();
-    snapshot_ = engine_.stats();
   }
 }
 

@@ -1,5 +1,6 @@
 #include "io/safetensors.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -109,7 +110,12 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 Tensor SafetensorsFile::get(const std::string& name) const {
   const TensorInfo& meta = info(name);
   auto* data = const_cast<char*>(mapping_->data() + data_start_ + meta.begin);
-  return Tensor::borrow(data, meta.shape, meta.dtype, mapping_);
+  Tensor view = Tensor::borrow(data, meta.shape, meta.dtype, mapping_);
+  // The format does not promise alignment (writers pad the header to 8 bytes, most do). A
+  // tensor whose data is not aligned for its element type is copied once into aligned memory
+  // rather than read through misaligned pointers.
+  if (reinterpret_cast<uintptr_t>(data) % dtype_size(meta.dtype) != 0) return view.clone();
+  return view;
 }
 
 CheckpointTensors CheckpointTensors::open_file(const std::string& path) {

@@ -78,6 +78,23 @@ TEST(CheckpointErrors, MalformedHeader) {
   expect_error([&] { ckpt.load(); }, {"model.safetensors", "malformed safetensors header"});
 }
 
+TEST(Safetensors, MisalignedDataIsCopiedToAlignedMemory) {
+  testing::TempDir dir;
+  // A 61-byte header puts the data at offset 69: not 4-byte aligned for f32.
+  std::string header = "{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}";
+  header.resize(61, ' ');
+  std::string file(8, '\0');
+  file[0] = char(header.size());
+  const float values[2] = {1.5f, -2.25f};
+  file += header + std::string(reinterpret_cast<const char*>(values), sizeof(values));
+  testing::write_file(dir.file("m.safetensors"), file);
+  const SafetensorsFile st = SafetensorsFile::open(dir.file("m.safetensors"));
+  const Tensor a = st.get("a");
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a.raw()) % alignof(float), 0u);
+  EXPECT_EQ(a.data<float>()[0], 1.5f);
+  EXPECT_EQ(a.data<float>()[1], -2.25f);
+}
+
 TEST(CheckpointErrors, MissingTensor) {
   BrokenCheckpoint ckpt;
   auto tensors = ckpt.tensors();

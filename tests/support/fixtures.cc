@@ -141,7 +141,8 @@ void write_safetensors(const std::string& path,
                     {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
-  const std::string text = header.dump();
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // as writers do: data starts 8-byte aligned
   std::ofstream out(path, std::ios::binary);
   const uint64_t len = text.size();
   out.write(reinterpret_cast<const char*>(&len), 8);
