@@ -16,7 +16,6 @@ class LoraPlan {
   // lm_rows: the step's rows that get logits, in output order.
   LoraPlan(const AdapterBatchData& data, const std::vector<int32_t>& lm_rows);
 
-  bool empty() const { return token_runs_.empty() && lm_runs_.empty(); }
   // y += LoRA(x) for each (target, first output column) of a (possibly fused) projection.
   void apply(Backend& backend, int64_t layer,
              std::initializer_list<std::pair<LoraTarget, int64_t>> targets, const Tensor& x,

@@ -115,6 +115,13 @@ Json usage_chunk(const Completion& c, const char* object, bool include_usage) {
           {"model", c.model}, {"choices", Json::array()}, {"usage", usage_json(*c.run)}};
 }
 
+// An error in the middle of an OpenAI stream: logged, sent as an error event, then [DONE], the
+// same for completions and chat.
+void emit_stream_error(RequestLog& log, const ApiError& error, const EventSource::Emit& emit) {
+  log.fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
+  if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
+}
+
 class CompletionStream : public EventSource {
  public:
   CompletionStream(ServerState& state, CompletionRequest request, Completion completion,
@@ -156,8 +163,7 @@ class CompletionStream : public EventSource {
   }
 
   void on_error(const ApiError& error, const Emit& emit) override {
-    log_->fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
-    if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
+    emit_stream_error(*log_, error, emit);
   }
 
  private:
@@ -246,8 +252,7 @@ class ChatStream : public EventSource {
   }
 
   void on_error(const ApiError& error, const Emit& emit) override {
-    log_->fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
-    if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
+    emit_stream_error(*log_, error, emit);
   }
 
  private:
