@@ -39,10 +39,10 @@ std::string adapter_flags(const std::string& model) {
 std::vector<json> run_generate(const std::string& model, const std::string& requests) {
   testing::TempDir dir;
   testing::write_file(dir.file("requests.jsonl"), requests);
-  const auto result = testing::run_command(
-      testing::lorax_binary() + " generate --quiet --threads 2 --model " +
-      testing::model_dir(model) + adapter_flags(model) + " --requests " +
-      dir.file("requests.jsonl") + " 2>/dev/null");
+  const auto result =
+      testing::run_command(testing::lorax_binary() + " generate --quiet --threads 2 --model " +
+                           testing::model_dir(model) + adapter_flags(model) + " --requests " +
+                           dir.file("requests.jsonl") + " 2>/dev/null");
   EXPECT_EQ(result.status, 0) << result.output.substr(0, 2000);
   std::vector<json> out;
   std::istringstream lines(result.output);
@@ -60,7 +60,8 @@ void check_against_reference(const testing::FixtureCase& c, const json& result) 
     const auto& row = ref[j - 1];  // logits at position j-1 predict token j
     EXPECT_EQ(prompt[j]["id"].get<int>(), c.input_ids[j]);
     EXPECT_NEAR(prompt[j]["logprob"].get<double>(), row[size_t(c.input_ids[j])], 1e-4)
-        << c.model << " " << c.adapter.value_or("base") << " prompt " << c.prompt << " position " << j;
+        << c.model << " " << c.adapter.value_or("base") << " prompt " << c.prompt << " position "
+        << j;
     for (const auto& alt : prompt[j]["top"])
       EXPECT_NEAR(alt[1].get<double>(), row[alt[0].get<size_t>()], 1e-4);
     ASSERT_EQ(prompt[j]["top"].size(), 20u);
@@ -102,15 +103,8 @@ TEST_P(GenerateFixtures, AllPromptsInOneCallMatchReferenceAndSingleRuns) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, GenerateFixtures,
-                         ::testing::Values("llama-tiny", "llama-tiny-llama3rope",
-                                           "llama-tiny-linearrope-bf16", "gemma-tiny",
-                                           "gemma-tiny-bf16", "stories260K"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+                         ::testing::ValuesIn(testing::fixture_models()),
+                         [](const auto& info) { return testing::model_param_name(info.param); });
 
 TEST(GenerateStories, GreedyFromBosTellsOfLily) {
   // Reference case 0 is BOS + "Once upon a time" followed by its greedy continuation; from BOS

@@ -159,16 +159,8 @@ TEST_P(DecodePath, ReducedPrecisionCachesStayWithinTheirTolerance) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, DecodePath,
-                         ::testing::Values("llama-tiny", "llama-tiny-llama3rope",
-                                           "llama-tiny-linearrope-bf16", "gemma-tiny",
-                                           "gemma-tiny-bf16", "stories260K"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllModels, DecodePath, ::testing::ValuesIn(testing::fixture_models()),
+                         [](const auto& info) { return testing::model_param_name(info.param); });
 
 }  // namespace
 }  // namespace lorax

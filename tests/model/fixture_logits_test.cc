@@ -81,21 +81,14 @@ TEST_P(FixtureLogits, AdapterCasesMatchReference) {
     const double err = max_logprob_error(logits, c.logits);
     EXPECT_LT(err, kLogprobTolerance) << GetParam() << " " << *c.adapter << " prompt " << c.prompt;
     // and the adapter really changes the output
-    const double base_err = max_logprob_error(prompt_logits(*model, c.input_ids, DType::F32), c.logits);
+    const double base_err =
+        max_logprob_error(prompt_logits(*model, c.input_ids, DType::F32), c.logits);
     EXPECT_GT(base_err, 1e-3) << *c.adapter;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, FixtureLogits,
-                         ::testing::Values("llama-tiny", "llama-tiny-llama3rope",
-                                           "llama-tiny-linearrope-bf16", "gemma-tiny",
-                                           "gemma-tiny-bf16", "stories260K"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(AllModels, FixtureLogits, ::testing::ValuesIn(testing::fixture_models()),
+                         [](const auto& info) { return testing::model_param_name(info.param); });
 
 }  // namespace
 }  // namespace lorax

@@ -33,6 +33,13 @@ std::vector<std::string> fixture_models() {
   return out;
 }
 
+std::string model_param_name(const std::string& model) {
+  std::string name = model;
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return name;
+}
+
 namespace {
 std::vector<int32_t> ids_of(const Tensor& t) {
   std::vector<int32_t> out;

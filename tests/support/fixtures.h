@@ -13,6 +13,8 @@ namespace lorax::testing {
 std::string fixtures_dir();
 std::string model_dir(const std::string& model);  // fixtures/models/<model>
 std::vector<std::string> fixture_models();        // every folder under fixtures/models
+// A gtest-safe test name for a model (for INSTANTIATE_TEST_SUITE_P over fixture_models()).
+std::string model_param_name(const std::string& model);
 
 struct FixtureCase {
   std::string model;
