@@ -2,7 +2,9 @@
 
 // GCC 12 at -O3 reports copies of std::optional<std::vector<...>> members as "maybe
 // uninitialized" (a known false positive of its inliner); the copies here are plain value copies.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "core/log.h"
 
@@ -38,7 +40,9 @@ EngineService::EngineService(CausalLM& model, const ServiceOptions& options)
   thread_ = std::thread([this] { run(); });
 }
 
-EngineService::~EngineService() { shutdown(std::chrono::milliseconds(0)); }
+EngineService::~EngineService() {
+  shutdown(std::chrono::milliseconds(0));
+}
 
 std::shared_ptr<RequestHandle> EngineService::submit(GenerationRequest request) {
   engine_.validate(request);  // immutable state only: safe from any thread
@@ -163,8 +167,7 @@ void EngineService::run() {
     });
     take_inbox(lock);
     snapshot_ = engine_.stats();  // cancellations free blocks without a step
-    if (draining_ && (!engine_.has_work() ||
-                      std::chrono::steady_clock::now() >= drain_deadline_)) {
+    if (draining_ && (!engine_.has_work() || std::chrono::steady_clock::now() >= drain_deadline_)) {
       lock.unlock();
       for (auto& [engine_id, handle] : std::map(by_engine_id_)) {
         engine_.cancel(engine_id);

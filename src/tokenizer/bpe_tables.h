@@ -40,7 +40,6 @@ class TokenIndex {
   void rehash(size_t capacity);
   std::vector<Entry> entries_;
   std::vector<Slot> slots_;
-  size_t size_ = 0;
 };
 
 // (left id, right id) -> (rank, merged id).
