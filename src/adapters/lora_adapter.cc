@@ -38,9 +38,9 @@ std::vector<Module> base_modules(const ModelConfig& c) {
     int64_t in, out;
   };
   const Shape3 shapes[] = {
-      {LoraTarget::QProj, "self_attn", H, q},   {LoraTarget::KProj, "self_attn", H, kv},
-      {LoraTarget::VProj, "self_attn", H, kv},  {LoraTarget::OProj, "self_attn", q, H},
-      {LoraTarget::GateProj, "mlp", H, I},      {LoraTarget::UpProj, "mlp", H, I},
+      {LoraTarget::QProj, "self_attn", H, q},  {LoraTarget::KProj, "self_attn", H, kv},
+      {LoraTarget::VProj, "self_attn", H, kv}, {LoraTarget::OProj, "self_attn", q, H},
+      {LoraTarget::GateProj, "mlp", H, I},     {LoraTarget::UpProj, "mlp", H, I},
       {LoraTarget::DownProj, "mlp", I, H}};
   std::vector<Module> out;
   for (int64_t l = 0; l < c.num_layers; ++l)
@@ -71,8 +71,8 @@ bool truthy(const json& j, const char* key) {
 
 void reject_unsupported(const json& j, const std::string& where) {
   if (j.contains("peft_type") && j["peft_type"].is_string())
-    LORAX_CHECK(j["peft_type"] == "LORA", where, ": peft_type '",
-                j["peft_type"].get<std::string>(), "' is not supported (only LORA)");
+    LORAX_CHECK(j["peft_type"] == "LORA", where, ": peft_type '", j["peft_type"].get<std::string>(),
+                "' is not supported (only LORA)");
   LORAX_CHECK(!truthy(j, "use_dora"), where, ": DoRA adapters (use_dora) are not supported");
   LORAX_CHECK(!j.contains("modules_to_save") || j["modules_to_save"].is_null() ||
                   (j["modules_to_save"].is_array() && j["modules_to_save"].empty()),
@@ -130,7 +130,8 @@ AdapterConfig parse_config(const json& j, const std::string& where) {
     if (!j.contains(key) || j[key].is_null()) continue;
     LORAX_CHECK(j[key].is_object(), where, ": ", key, " must be an object");
     for (const auto& [pattern, value] : j[key].items()) {
-      LORAX_CHECK(value.is_number(), where, ": ", key, " value for '", pattern, "' is not a number");
+      LORAX_CHECK(value.is_number(), where, ": ", key, " value for '", pattern,
+                  "' is not a number");
       if (std::string(key) == "rank_pattern") {
         LORAX_CHECK(value.is_number_integer() && value.get<int64_t>() > 0, where,
                     ": rank_pattern rank for '", pattern, "' must be a positive integer");
@@ -167,8 +168,7 @@ bool is_targeted(const AdapterConfig& c, const Module& m) {
     }
   } else {
     for (const auto& t : *c.target_list)
-      found = found || m.path == t ||
-              (m.path.size() > t.size() && m.path.ends_with("." + t));
+      found = found || m.path == t || (m.path.size() > t.size() && m.path.ends_with("." + t));
   }
   // With layers_to_transform, modules outside the numbered layers (the LM head) are not adapted.
   if (found && c.layers) found = m.layer >= 0 && c.layers->count(m.layer) != 0;
@@ -177,11 +177,12 @@ bool is_targeted(const AdapterConfig& c, const Module& m) {
 
 void check_target_names(const AdapterConfig& c) {
   if (!c.target_list) return;
-  static const std::set<std::string> known = {"q_proj", "k_proj", "v_proj", "o_proj",
+  static const std::set<std::string> known = {"q_proj",    "k_proj",  "v_proj",    "o_proj",
                                               "gate_proj", "up_proj", "down_proj", "lm_head"};
   for (const auto& t : *c.target_list) {
     const std::string last = t.substr(t.find_last_of('.') + 1);
-    LORAX_CHECK(last != "embed_tokens", c.where, ": embedding LoRA (embed_tokens) is not supported");
+    LORAX_CHECK(last != "embed_tokens", c.where,
+                ": embedding LoRA (embed_tokens) is not supported");
     LORAX_CHECK(known.count(last), c.where, ": target module '", t,
                 "' is not a projection of this model (q/k/v/o/gate/up/down_proj, lm_head)");
   }
@@ -210,11 +211,16 @@ std::optional<std::pair<std::string, char>> parse_tensor_name(const std::string&
   return std::nullopt;
 }
 
+// adapter_config.json is a few hundred bytes; a rank_pattern for every module of a large model
+// is still far below this.
+constexpr size_t kMaxAdapterConfigBytes = size_t{16} << 20;
+
 }  // namespace
 
 std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
                                                      const std::string& dir,
-                                                     const ModelConfig& base, Backend& backend) {
+                                                     const ModelConfig& base, Backend& backend,
+                                                     uint64_t max_file_bytes) {
   const auto start = std::chrono::steady_clock::now();
   const std::string where = "adapter '" + name + "' (" + dir + ")";
   LORAX_CHECK(fs::is_directory(dir), where, ": not a directory");
@@ -227,22 +233,44 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
                 "adapter_model.safetensors");
     fail(where, ": no adapter_model.safetensors");
   }
+  std::error_code error;
+  const uintmax_t file_bytes = fs::file_size(weights_path, error);
+  LORAX_CHECK(!error, where, ": cannot read adapter_model.safetensors: ", error.message());
+  LORAX_CHECK(file_bytes <= max_file_bytes, where, ": adapter_model.safetensors is ", file_bytes,
+              " bytes, more than the ", max_file_bytes, " an adapter may have");
+  std::string config_text;
+  SafetensorsFile file = [&] {
+    try {
+      config_text = read_text_file(config_path.string(), kMaxAdapterConfigBytes);
+      return SafetensorsFile::open(weights_path.string());
+    } catch (const Error& e) {
+      fail(where, ": ", e.what());
+    }
+  }();
+  auto adapter = parse(name, dir, config_text, file, base, backend);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  log_info("loaded adapter '", name, "' from ", dir, ": ", adapter->projections_,
+           " projections, rank <= ", adapter->max_rank_, ", ", adapter->nbytes_ / 1024, " KiB in ",
+           ms, " ms");
+  return adapter;
+}
+
+std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
+                                                      const std::string& dir,
+                                                      std::string_view config_json,
+                                                      const SafetensorsFile& file,
+                                                      const ModelConfig& base, Backend& backend) {
+  const std::string where = "adapter '" + name + "' (" + dir + ")";
   json raw;
   try {
-    raw = json::parse(read_text_file(config_path.string()));
+    raw = json::parse(config_json);
   } catch (const json::exception& e) {
     fail(where, ": adapter_config.json is malformed JSON: ", e.what());
   }
   const AdapterConfig config = parse_config(raw, where + " adapter_config.json");
   check_target_names(config);
 
-  SafetensorsFile file = [&] {
-    try {
-      return SafetensorsFile::open(weights_path.string());
-    } catch (const Error& e) {
-      fail(where, ": ", e.what());
-    }
-  }();
   std::map<std::string, std::pair<std::optional<Tensor>, std::optional<Tensor>>> pairs;
   for (const auto& tensor : file.names()) {
     if (tensor.ends_with(".base_layer.weight")) continue;  // PEFT's copy of the base weight
@@ -311,10 +339,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
     }
   LORAX_CHECK(used > 0, where, ": targets no projection of the base model");
   adapter->targets_.assign(targets.begin(), targets.end());
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  log_info("loaded adapter '", name, "' from ", dir, ": ", used, " projections, rank <= ",
-           adapter->max_rank_, ", ", adapter->nbytes_ / 1024, " KiB in ", ms, " ms");
+  adapter->projections_ = used;
   return adapter;
 }
 

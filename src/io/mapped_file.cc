@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -36,13 +37,21 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   return std::make_shared<MappedFile>(Key{}, path, data, size);
 }
 
-MappedFile::~MappedFile() {
-  if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+std::shared_ptr<MappedFile> MappedFile::from_bytes(std::string name, std::string bytes) {
+  return std::make_shared<MappedFile>(Key{}, std::move(name), std::move(bytes));
 }
 
-std::string read_text_file(const std::string& path) {
+MappedFile::~MappedFile() {
+  if (mapped_) ::munmap(const_cast<char*>(data_), size_);
+}
+
+std::string read_text_file(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   LORAX_CHECK(in.good(), "cannot open ", path, ": ", std::strerror(errno));
+  std::error_code error;
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  LORAX_CHECK(error || size <= max_bytes, path, " is ", size, " bytes, more than the ", max_bytes,
+              " this file may have");
   std::ostringstream content;
   content << in.rdbuf();
   LORAX_CHECK(!in.bad(), "error reading ", path);

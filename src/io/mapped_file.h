@@ -7,10 +7,17 @@
 
 namespace lorax {
 
+// JSON side files of a checkpoint or adapter (config.json, adapter_config.json, shard indexes)
+// are kilobytes; tokenizer.json of a 256k vocabulary is ~35 MB. Anything past this is refused.
+inline constexpr size_t kMaxTextFileBytes = size_t{256} << 20;
+
 class MappedFile {
  public:
   // Maps `path` read-only. Throws lorax::Error naming the file if it cannot be opened or mapped.
   static std::shared_ptr<MappedFile> open(const std::string& path);
+  // Bytes already in memory, owned by the result; `name` stands in for the path in errors.
+  // (Fuzz targets and tests parse files this way without touching the disk.)
+  static std::shared_ptr<MappedFile> from_bytes(std::string name, std::string bytes);
 
   struct Key {  // only open() can make one, so only open() constructs
    private:
@@ -18,7 +25,13 @@ class MappedFile {
     friend class MappedFile;
   };
   MappedFile(Key, std::string path, const char* data, size_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+      : path_(std::move(path)), data_(data), size_(size), mapped_(data != nullptr) {}
+  MappedFile(Key, std::string path, std::string bytes)
+      : path_(std::move(path)),
+        owned_(std::move(bytes)),
+        data_(owned_.data()),
+        size_(owned_.size()),
+        mapped_(false) {}
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -29,11 +42,14 @@ class MappedFile {
 
  private:
   std::string path_;
+  std::string owned_;  // from_bytes(): the bytes themselves
   const char* data_;
   size_t size_;
+  bool mapped_;  // data_ is an mmap to undo
 };
 
-// Reads a whole (small) text file; throws lorax::Error naming the file when it cannot.
-std::string read_text_file(const std::string& path);
+// Reads a whole (small) text file; throws lorax::Error naming the file when it cannot, or when
+// it is larger than `max_bytes` (checked before reading, so a huge file costs nothing).
+std::string read_text_file(const std::string& path, size_t max_bytes = kMaxTextFileBytes);
 
 }  // namespace lorax

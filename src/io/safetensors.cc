@@ -137,28 +137,37 @@ CheckpointTensors CheckpointTensors::open_dir(const std::string& dir) {
     return out;
   }
   LORAX_CHECK(fs::exists(index), dir, ": no model.safetensors or model.safetensors.index.json");
-  nlohmann::json map;
-  try {
-    map = nlohmann::json::parse(read_text_file(index.string()));
-  } catch (const nlohmann::json::exception& e) {
-    fail(index.string(), ": malformed JSON: ", e.what());
-  }
-  LORAX_CHECK(map.is_object() && map.contains("weight_map") && map["weight_map"].is_object(),
-              index.string(), ": no \"weight_map\" object");
+  const auto weight_map = parse_safetensors_index(read_text_file(index.string()), index.string());
   CheckpointTensors out;
   out.source_ = dir;
   std::map<std::string, size_t> shard_index;
-  for (const auto& [name, shard] : map["weight_map"].items()) {
-    LORAX_CHECK(shard.is_string(), index.string(), ": weight_map entry '", name,
-                "' is not a file name");
-    const std::string file = shard.get<std::string>();
-    LORAX_CHECK(file.find('/') == std::string::npos && file != ".." && !file.empty(),
-                index.string(), ": shard name '", file, "' must be a plain file name");
+  for (const auto& [name, file] : weight_map) {
     auto [it, inserted] = shard_index.emplace(file, out.files_.size());
     if (inserted) out.files_.push_back(SafetensorsFile::open((root / file).string()));
     LORAX_CHECK(out.files_[it->second].contains(name), index.string(), ": tensor '", name,
                 "' is listed in ", file, " but that shard does not hold it");
     out.where_[name] = it->second;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_safetensors_index(std::string_view text,
+                                                           const std::string& source) {
+  nlohmann::json map;
+  try {
+    map = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail(source, ": malformed JSON: ", e.what());
+  }
+  LORAX_CHECK(map.is_object() && map.contains("weight_map") && map["weight_map"].is_object(),
+              source, ": no \"weight_map\" object");
+  std::map<std::string, std::string> out;
+  for (const auto& [name, shard] : map["weight_map"].items()) {
+    LORAX_CHECK(shard.is_string(), source, ": weight_map entry '", name, "' is not a file name");
+    std::string file = shard.get<std::string>();
+    LORAX_CHECK(file.find('/') == std::string::npos && file != ".." && file != "." && !file.empty(),
+                source, ": shard name '", file, "' must be a plain file name");
+    out.emplace(name, std::move(file));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/tensor.h"
@@ -66,5 +67,10 @@ class CheckpointTensors {
   std::vector<SafetensorsFile> files_;
   std::map<std::string, size_t> where_;  // tensor name -> index in files_
 };
+
+// model.safetensors.index.json: its "weight_map" (tensor name -> shard file name), every shard
+// a plain file name (no directories, so an index cannot reach outside its checkpoint).
+std::map<std::string, std::string> parse_safetensors_index(std::string_view text,
+                                                           const std::string& source);
 
 }  // namespace lorax

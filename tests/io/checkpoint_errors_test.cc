@@ -215,6 +215,35 @@ TEST(ShardedCheckpoint, IndexJsonMapsTensorsToShards) {
   map["weight_map"]["model.norm.weight"] = "../escape.safetensors";
   testing::write_file(ckpt.dir.file("model.safetensors.index.json"), map.dump());
   expect_error([&] { ckpt.load(); }, {"plain file name"});
+  for (const char* bad : {".", "", "a/b"})
+    expect_error(
+        [&] {
+          parse_safetensors_index(json{{"weight_map", {{"t", bad}}}}.dump(), "index.json");
+        },
+        {"index.json", "must be a plain file name"});
+  expect_error([] { parse_safetensors_index(R"({"weight_map": {"t": 5}})", "index.json"); },
+               {"index.json", "'t' is not a file name"});
+}
+
+TEST(CheckpointErrors, OversizedSideFilesAreRefusedBeforeReading) {
+  BrokenCheckpoint ckpt;
+  const auto bytes = fs::file_size(ckpt.dir.file("config.json"));
+  EXPECT_EQ(read_text_file(ckpt.dir.file("config.json"), bytes).size(), bytes);
+  expect_error([&] { read_text_file(ckpt.dir.file("config.json"), bytes - 1); },
+               {"config.json is " + std::to_string(bytes) + " bytes, more than the " +
+                std::to_string(bytes - 1)});
+}
+
+TEST(Safetensors, ParsesBytesHeldInMemory) {
+  testing::TempDir dir;
+  Tensor t = Tensor::empty({2, 3}, DType::F32);
+  for (int i = 0; i < 6; ++i) t.data<float>()[i] = float(i);
+  testing::write_safetensors(dir.file("t.safetensors"), {{"w", t}});
+  auto file = SafetensorsFile::parse(
+      MappedFile::from_bytes("memory", testing::read_file(dir.file("t.safetensors"))));
+  EXPECT_EQ(file.path(), "memory");
+  EXPECT_EQ(file.get("w").data<float>()[5], 5.0f);
+  expect_error([] { SafetensorsFile::parse(MappedFile::from_bytes("short", "abc")); }, {"short"});
 }
 
 }  // namespace
