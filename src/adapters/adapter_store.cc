@@ -7,8 +7,11 @@
 
 namespace lorax {
 
-AdapterStore::AdapterStore(const ModelConfig& base, Backend& backend, size_t memory_budget_bytes)
-    : base_(base), backend_(backend), budget_(memory_budget_bytes) {}
+AdapterStore::AdapterStore(const ModelConfig& base, Backend& backend, size_t memory_budget_bytes,
+                           AdapterLimits limits)
+    : base_(base), backend_(backend), budget_(memory_budget_bytes), limits_(limits) {
+  LORAX_CHECK(limits_.max_cached_adapters > 0, "the adapter cache must hold at least one adapter");
+}
 
 void AdapterStore::register_adapter(const std::string& id, const std::string& dir) {
   LORAX_CHECK(!id.empty(), "adapter id must not be empty");
@@ -54,19 +57,42 @@ std::shared_ptr<const LoraAdapter> AdapterStore::get(const std::string& id) {
     auto known = dirs_.find(id);
     LORAX_CHECK(known != dirs_.end(), "unknown adapter '", id, "'");
     dir = known->second;
-    for (auto e = lru_.begin(); e != lru_.end(); ++e)
-      if (e->id == id) {
-        lru_.splice(lru_.begin(), lru_, e);  // now the most recently used
-        return e->adapter;
-      }
+    if (auto cached = find_cached(id)) return cached;
   }
-  auto adapter = LoraAdapter::load(id, dir, base_, backend_);  // outside the lock: may be slow
+  return load_and_cache(id, dir, /*check_registration=*/true);
+}
+
+std::shared_ptr<const LoraAdapter> AdapterStore::get_unregistered(const std::string& id,
+                                                                  const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (auto cached = find_cached(id)) return cached;
+  }
+  return load_and_cache(id, dir, /*check_registration=*/false);
+}
+
+std::shared_ptr<const LoraAdapter> AdapterStore::find_cached(const std::string& id) {
+  for (auto e = lru_.begin(); e != lru_.end(); ++e)
+    if (e->id == id) {
+      lru_.splice(lru_.begin(), lru_, e);  // now the most recently used
+      return e->adapter;
+    }
+  return nullptr;
+}
+
+std::shared_ptr<const LoraAdapter> AdapterStore::load_and_cache(const std::string& id,
+                                                                const std::string& dir,
+                                                                bool check_registration) {
+  auto adapter = LoraAdapter::load(id, dir, base_, backend_, limits_.max_file_bytes);
   LORAX_CHECK(adapter->nbytes() <= budget_, "adapter '", id, "' needs ", adapter->nbytes(),
               " bytes, more than the adapter memory budget (", budget_, ")");
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto e = lru_.begin(); e != lru_.end(); ++e)
-    if (e->id == id) return e->adapter;  // another thread loaded it meanwhile
-  if (dirs_[id] != dir) return adapter;  // re-registered while loading: serve, do not cache
+  for (const Entry& e : lru_)
+    if (e.id == id) return e.adapter;  // another thread loaded it meanwhile
+  if (check_registration) {
+    auto known = dirs_.find(id);
+    if (known == dirs_.end() || known->second != dir) return adapter;  // changed: do not cache
+  }
   lru_.push_front({id, dir, adapter});
   bytes_ += adapter->nbytes();
   evict_beyond_budget();
@@ -74,7 +100,7 @@ std::shared_ptr<const LoraAdapter> AdapterStore::get(const std::string& id) {
 }
 
 void AdapterStore::evict_beyond_budget() {
-  while (bytes_ > budget_ && lru_.size() > 1) {
+  while ((bytes_ > budget_ || lru_.size() > limits_.max_cached_adapters) && lru_.size() > 1) {
     const Entry& victim = lru_.back();
     log_info("evicting adapter '", victim.id, "' (", victim.adapter->nbytes() / 1024,
              " KiB) from the adapter cache");

@@ -41,18 +41,21 @@ int main(int argc, char** argv) {
   bench->add_option("--prompt-tokens", bench_options.prompt_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--decode-tokens", bench_options.decode_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--batch", bench_options.batch_sizes, "batch sizes to measure")->delimiter(',');
-  bench->add_option("--adapters", bench_options.adapter_counts,
-                    "distinct LoRA adapters per batch, e.g. 0,1,8,32 (0: base)")
+  bench
+      ->add_option("--adapters", bench_options.adapter_counts,
+                   "distinct LoRA adapters per batch, e.g. 0,1,8,32 (0: base)")
       ->delimiter(',');
   bench->add_option("--adapter-rank", bench_options.adapter_rank)->check(CLI::Range(1, 1024));
   std::vector<std::string> bench_tokenizers;
-  bench->add_option("--tokenizer", bench_tokenizers,
-                    "measure tokenizer.json load time and encode MB/s instead (repeatable)")
+  bench
+      ->add_option("--tokenizer", bench_tokenizers,
+                   "measure tokenizer.json load time and encode MB/s instead (repeatable)")
       ->check(CLI::ExistingFile);
 
   std::string tokenize_model, tokenize_requests = "-";
   CLI::App* tok = app.add_subcommand("tokenize", "encode or decode JSON-line requests");
-  tok->add_option("--model", tokenize_model, "checkpoint directory with tokenizer.json")->required();
+  tok->add_option("--model", tokenize_model, "checkpoint directory with tokenizer.json")
+      ->required();
   tok->add_option("--requests", tokenize_requests, "JSON-lines file, - for stdin");
 
   lorax::ServeOptions serve_options;
@@ -65,8 +68,9 @@ int main(int argc, char** argv) {
                     "directory under which adapter_source \"local\" ids are loaded");
   serve->add_option("--served-model-name", serve_options.served_model_name,
                     "base model id (default: the checkpoint directory's name)");
-  serve->add_option("--max-concurrent-requests", serve_options.max_concurrent_requests,
-                    "requests in flight beyond which clients get 429")
+  serve
+      ->add_option("--max-concurrent-requests", serve_options.max_concurrent_requests,
+                   "requests in flight beyond which clients get 429")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   serve->add_option("--max-input-length", serve_options.limits.max_input_length)
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
@@ -74,12 +78,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t(2), int64_t(1) << 30));
   serve->add_option("--max-stop-sequences", serve_options.limits.max_stop_sequences)
       ->check(CLI::Range(int64_t(0), int64_t(1024)));
-  serve->add_option("--shutdown-grace", serve_options.shutdown_grace_s,
-                    "seconds in-flight requests get to finish on SIGINT/SIGTERM")
+  serve
+      ->add_option("--max-new-tokens", serve_options.limits.max_new_tokens,
+                   "the most tokens one request may ask to generate")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  serve
+      ->add_option("--max-top-logprobs", serve_options.limits.max_top_logprobs,
+                   "the most alternatives per token a request may ask for")
+      ->check(CLI::Range(int64_t(0), int64_t(20)));
+  serve
+      ->add_option("--max-request-bytes", serve_options.limits.max_body_bytes,
+                   "larger request bodies are refused with 413 before they are read")
+      ->check(CLI::Range(size_t(1024), size_t(1) << 32));
+  serve
+      ->add_option("--shutdown-grace", serve_options.shutdown_grace_s,
+                   "seconds in-flight requests get to finish on SIGINT/SIGTERM")
       ->check(CLI::Range(0.0, 3600.0));
 
   lorax::LoadgenOptions load;
-  CLI::App* loadgen = app.add_subcommand("loadgen", "drive a running server with streaming clients");
+  CLI::App* loadgen =
+      app.add_subcommand("loadgen", "drive a running server with streaming clients");
   loadgen->add_option("--host", load.host);
   loadgen->add_option("--port", load.port)->check(CLI::Range(1, 65535));
   loadgen->add_option("--api-key", load.api_key);

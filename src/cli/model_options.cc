@@ -35,6 +35,12 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_option("--adapter-memory", adapter_memory_mib,
                  "MiB of adapter weights kept loaded (least recently used evicted)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--max-adapters", max_cached_adapters,
+                 "most adapters kept loaded at once, whatever their size")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  app.add_option("--max-adapter-file-size", max_adapter_file_mib,
+                 "MiB: a larger adapter_model.safetensors is refused before it is read")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
 }
 
 EngineOptions ModelOptions::engine_options() const {
@@ -73,8 +79,11 @@ std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& ba
 
 std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,
                                                  const CausalLM& model) {
+  AdapterLimits limits;
+  limits.max_cached_adapters = size_t(options.max_cached_adapters);
+  limits.max_file_bytes = uint64_t(options.max_adapter_file_mib) << 20;
   auto store = std::make_unique<AdapterStore>(model.config(), model.backend(),
-                                              size_t(options.adapter_memory_mib) << 20);
+                                              size_t(options.adapter_memory_mib) << 20, limits);
   for (const std::string& spec : options.adapters) {
     const size_t eq = spec.find('=');
     LORAX_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < spec.size(), "--adapter '", spec,

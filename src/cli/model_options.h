@@ -27,6 +27,8 @@ struct ModelOptions {
   int64_t adapter_cycle_time_ms = 2000;
   std::vector<std::string> adapters;  // NAME=DIR
   int64_t adapter_memory_mib = 1024;
+  int64_t max_cached_adapters = int64_t(AdapterLimits{}.max_cached_adapters);
+  int64_t max_adapter_file_mib = int64_t(kDefaultMaxAdapterFileBytes >> 20);
 
   void add_to(CLI::App& app, bool model_required);
   EngineOptions engine_options() const;
@@ -42,6 +44,7 @@ LoadedModel load_model(const ModelOptions& options);
 std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& backend);
 
 // An adapter store holding every --adapter NAME=DIR (loaded lazily, on first use).
-std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options, const CausalLM& model);
+std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,
+                                                 const CausalLM& model);
 
 }  // namespace lorax

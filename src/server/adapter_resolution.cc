@@ -69,8 +69,12 @@ ResolvedAdapter resolve_adapter(const AdapterSpec& spec, AdapterStore& store,
     const std::string dir = local_adapter_dir(*adapter_root, id);
     const std::string key =
         "local:" + fs::path(dir).lexically_relative(fs::canonical(*adapter_root)).string();
-    store.register_adapter(key, dir);  // same directory: keeps the cached copy
-    return load(store, key);
+    try {
+      return {store.get_unregistered(key, dir), key};
+    } catch (const Error& e) {
+      throw ApiError(ErrorKind::AdapterLoad, std::string("failed to load: ") + e.what(),
+                     "adapter_id");
+    }
   }
   if (store.is_registered(id)) return load(store, id);
   if (flavor == ApiFlavor::OpenAi)

@@ -5,11 +5,20 @@
 namespace lorax {
 
 Json parse_json_body(const std::string& body) {
+  // Depth is refused while parsing: a body of a million '[' would otherwise make a value that
+  // every later recursive walk (copies, dumps, validation) descends into.
+  const auto depth_guard = [](int depth, Json::parse_event_t, Json&) {
+    if (depth > kMaxJsonDepth)
+      throw ApiError(ErrorKind::BadRequest,
+                     "request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  };
   Json value;
   try {
-    value = Json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ...".
+    value = Json::parse(body, depth_guard);
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range for a number no double holds (1e400). nlohmann's message
+    // starts with "[json.exception.parse_error.101] parse error at ...".
     std::string detail = e.what();
     const size_t start = detail.find("] ");
     if (start != std::string::npos) detail = detail.substr(start + 2);

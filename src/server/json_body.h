@@ -10,8 +10,11 @@ namespace lorax {
 
 using Json = nlohmann::ordered_json;
 
+// No API here nests deeper than a handful of levels (chat content parts are 4).
+inline constexpr int kMaxJsonDepth = 64;
+
 // The request body as a JSON object; anything else throws ApiError(BadRequest) saying what is
-// wrong and where ("... at line 1, column 12").
+// wrong and where ("... at line 1, column 12"), as does nesting deeper than kMaxJsonDepth.
 Json parse_json_body(const std::string& body);
 
 // Serialized compactly; invalid UTF-8 (which the detokenizer never emits) is replaced, never

@@ -8,8 +8,6 @@ namespace lorax {
 
 namespace {
 
-constexpr int kMaxAlternatives = 20;  // the engine reports at most 20 per token
-
 void read_adapter(const FieldReader& p, AdapterSpec& adapter) {
   adapter.id = p.string("adapter_id");
   if (adapter.id && adapter.id->empty()) adapter.id.reset();
@@ -76,7 +74,8 @@ void read_best_of(const FieldReader& p, const ServerLimits& limits) {
                            ". Given: " + std::to_string(*best_of));
 }
 
-void read_outputs(const FieldReader& p, LoraxGenerateRequest& out, bool stream) {
+void read_outputs(const FieldReader& p, LoraxGenerateRequest& out, const ServerLimits& limits,
+                  bool stream) {
   out.details = p.boolean("details").value_or(false);
   out.decoder_input_details = p.boolean("decoder_input_details").value_or(false);
   if (stream && out.decoder_input_details)
@@ -85,8 +84,8 @@ void read_outputs(const FieldReader& p, LoraxGenerateRequest& out, bool stream) 
   out.spec.prompt_logprobs = out.decoder_input_details;
   if (const auto k = p.integer("return_k_alternatives")) {
     if (*k <= 0) p.invalid("return_k_alternatives", "must be strictly positive");
-    if (*k > kMaxAlternatives)
-      p.invalid("return_k_alternatives", "must be <= " + std::to_string(kMaxAlternatives));
+    if (*k > limits.max_top_logprobs)
+      p.invalid("return_k_alternatives", "must be <= " + std::to_string(limits.max_top_logprobs));
     out.spec.top_logprobs = int(*k);
   }
 }
@@ -113,7 +112,7 @@ LoraxGenerateRequest parse_lorax_generate(const Json& body, const ServerLimits& 
   read_sampling(p, out.spec);
   read_lengths(p, limits, out.spec);
   read_best_of(p, limits);
-  read_outputs(p, out, stream);
+  read_outputs(p, out, limits, stream);
   out.spec.stop = read_stop(p, limits, /*single_ok=*/false);
   out.spec.seed = p.seed("seed", /*wrap_negative=*/false);
   out.spec.ignore_eos = p.boolean("ignore_eos_token").value_or(false);

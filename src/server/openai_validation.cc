@@ -1,5 +1,7 @@
 // POST /v1/completions and /v1/chat/completions bodies, validated as OpenAI documents them (with
 // vLLM's extensions top_k, repetition_penalty, ignore_eos, return_tokens_as_token_ids).
+#include <algorithm>
+
 #include "server/validation_checks.h"
 
 namespace lorax {
@@ -7,7 +9,6 @@ namespace lorax {
 namespace {
 
 constexpr int kMaxCompletionLogprobs = 5;  // the legacy completions API's limit
-constexpr int kMaxChatTopLogprobs = 20;
 constexpr int64_t kCompletionDefaultMaxTokens = 16;
 
 std::vector<int32_t> token_ids(const FieldReader& f, const Json& list) {
@@ -118,9 +119,10 @@ CompletionRequest parse_completion(const Json& body, const ServerLimits& limits)
   out.spec.stop = read_stop(f, limits, /*single_ok=*/true);
   out.echo = f.boolean("echo").value_or(false);
   if (const auto lp = f.integer("logprobs")) {
-    if (*lp < 0 || *lp > kMaxCompletionLogprobs)
-      f.invalid("logprobs", "must be between 0 and " + std::to_string(kMaxCompletionLogprobs) +
-                                ", got " + std::to_string(*lp));
+    const int64_t most = std::min<int64_t>(kMaxCompletionLogprobs, limits.max_top_logprobs);
+    if (*lp < 0 || *lp > most)
+      f.invalid("logprobs",
+                "must be between 0 and " + std::to_string(most) + ", got " + std::to_string(*lp));
     out.logprobs = int(*lp);
     out.spec.top_logprobs = int(*lp);
     out.spec.prompt_logprobs = out.echo;
@@ -144,8 +146,8 @@ ChatRequest parse_chat(const Json& body, const ServerLimits& limits) {
   out.spec.stop = read_stop(f, limits, /*single_ok=*/true);
   out.logprobs = f.boolean("logprobs").value_or(false);
   if (const auto k = f.integer("top_logprobs")) {
-    if (*k < 0 || *k > kMaxChatTopLogprobs)
-      f.invalid("top_logprobs", "must be between 0 and " + std::to_string(kMaxChatTopLogprobs) +
+    if (*k < 0 || *k > limits.max_top_logprobs)
+      f.invalid("top_logprobs", "must be between 0 and " + std::to_string(limits.max_top_logprobs) +
                                     ", got " + std::to_string(*k));
     if (*k > 0 && !out.logprobs) f.invalid("top_logprobs", "requires `logprobs` to be true");
     out.top_logprobs = int(*k);

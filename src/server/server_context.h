@@ -20,6 +20,7 @@ struct ServerLimits {
   int64_t default_max_new_tokens = 256;  // when a LoRAX or chat request gives none
   int64_t max_new_tokens = 2048;         // the most a request may ask for
   int64_t max_stop_sequences = 4;
+  int64_t max_top_logprobs = 20;    // alternatives per token; the engine reports at most 20
   int64_t max_best_of = 1;          // only 1 is served (no parallel sampling)
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
   int http_threads = 64;            // each open stream holds one thread

@@ -219,7 +219,9 @@ TEST_F(AdapterLoading, RejectsUnknownModulesAndMissingTensors) {
   expect_rejected(a, {"fc1", "not a projection"});
   AdapterCopy b;
   auto t = b.tensors();
-  std::erase_if(t, [](const auto& x) { return x.first.find("layers.1.self_attn.v_proj.lora_B") != std::string::npos; });
+  std::erase_if(t, [](const auto& x) {
+    return x.first.find("layers.1.self_attn.v_proj.lora_B") != std::string::npos;
+  });
   b.set_tensors(t);
   expect_rejected(b, {"missing tensor", "layers.1.self_attn.v_proj.lora_B.weight"});
 }
@@ -256,10 +258,49 @@ TEST_F(AdapterLoading, StoreEvictsLeastRecentlyUsedAndReloadsOnReregister) {
   EXPECT_EQ(new_head->dir(), root + "lora-qv");
 }
 
+TEST_F(AdapterLoading, StoreBoundsTheNumberOfAdaptersItKeeps) {
+  const std::string root = testing::model_dir(kModel) + "/adapters/";
+  AdapterLimits limits;
+  limits.max_cached_adapters = 2;
+  AdapterStore store(model->config(), backend, size_t(1) << 30, limits);
+  // Unregistered adapters (adapter_source "local") are cached, counted and forgotten like any.
+  for (const char* n : {"lora-qv", "lora-all", "lora-rslora-head"})
+    store.get_unregistered(std::string("local:") + n, root + n);
+  EXPECT_EQ(store.cached(), (std::vector<std::string>{"local:lora-rslora-head", "local:lora-all"}));
+  EXPECT_TRUE(store.registered().empty());  // nothing left behind by the evicted one
+  EXPECT_FALSE(store.is_registered("local:lora-qv"));
+  EXPECT_THROW(store.get("local:lora-qv"), Error);  // unregistered ids are not looked up by get
+  EXPECT_THROW(AdapterStore(model->config(), backend, 1 << 20, AdapterLimits{0, 1 << 20}), Error);
+}
+
+TEST_F(AdapterLoading, WeightsFileOverTheSizeLimitIsRefusedBeforeReading) {
+  AdapterCopy a;
+  const auto bytes = fs::file_size(a.dir.file("adapter_model.safetensors"));
+  EXPECT_NO_THROW(
+      LoraAdapter::load("fits", a.dir.path(), model->config(), backend, /*max_file_bytes=*/bytes));
+  try {
+    LoraAdapter::load("big", a.dir.path(), model->config(), backend, bytes - 1);
+    FAIL() << "an adapter over the size limit loaded";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("adapter_model.safetensors is " + std::to_string(bytes) + " bytes"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("'big'"), std::string::npos) << message;
+  }
+  // The store applies its limit the same way.
+  AdapterLimits limits;
+  limits.max_file_bytes = bytes - 1;
+  AdapterStore store(model->config(), backend, size_t(1) << 30, limits);
+  store.register_adapter("qv", a.dir.path());
+  EXPECT_THROW(store.get("qv"), Error);
+}
+
 TEST_F(AdapterLoading, StoreIsSafeAcrossThreads) {
   const std::string root = testing::model_dir(kModel) + "/adapters/";
   AdapterStore store(model->config(), backend, size_t(1) << 30);
-  for (const char* n : {"lora-qv", "lora-all", "lora-rslora-head"}) store.register_adapter(n, root + n);
+  for (const char* n : {"lora-qv", "lora-all", "lora-rslora-head"})
+    store.register_adapter(n, root + n);
   std::vector<std::thread> threads;
   std::atomic<int> loaded{0};
   for (int t = 0; t < 4; ++t)

@@ -41,6 +41,12 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
   const std::vector<BadRequest> cases = {
       {"/generate", "{\"inputs\": ", 400, "not valid JSON"},
       {"/generate", "[1, 2]", 400, "must be a JSON object"},
+      // a number no double holds (found by fuzz_http_request: it escaped as a 500)
+      {"/generate", R"({"inputs": "x", "parameters": {"seed": 1e400}})", 400,
+       "not valid JSON: number overflow parsing '1e400'"},
+      {"/v1/chat/completions",
+       R"({"messages": )" + std::string(100, '[') + std::string(100, ']') + "}", 400,
+       "nests deeper than 64 levels"},
       {"/generate", R"({"inputs": 5})", 422, "`inputs` must be a string, got 5"},
       {"/generate", R"({"inputs": "x", "parameters": {"temperature": "hot"}})", 422,
        "`temperature` must be a number"},

@@ -157,6 +157,43 @@ TEST(OpenAiValidation, Rejections) {
             std::string::npos);
 }
 
+TEST(Validation, TopLogprobsAreBoundedByTheServerLimit) {
+  ServerLimits l = limits();
+  l.max_top_logprobs = 3;
+  const auto generate = [&](const char* body) {
+    parse_lorax_generate(Json::parse(body), l, false);
+  };
+  generate(R"({"inputs": "x", "parameters": {"return_k_alternatives": 3}})");
+  EXPECT_EQ(rejection([&] {
+              generate(R"({"inputs": "x", "parameters": {"return_k_alternatives": 4}})");
+            }),
+            "`return_k_alternatives` must be <= 3");
+  parse_chat(Json::parse(R"({"messages": [{"role": "user", "content": "x"}], "logprobs": true,
+                             "top_logprobs": 3})"),
+             l);
+  EXPECT_EQ(rejection([&] {
+              parse_chat(Json::parse(R"({"messages": [{"role": "user", "content": "x"}],
+                                         "logprobs": true, "top_logprobs": 1000000000})"),
+                         l);
+            }),
+            "`top_logprobs` must be between 0 and 3, got 1000000000");
+  // The completions API allows 5 at most; a lower server limit wins.
+  EXPECT_EQ(
+      rejection([&] { parse_completion(Json::parse(R"({"prompt": "x", "logprobs": 4})"), l); }),
+      "`logprobs` must be between 0 and 3, got 4");
+}
+
+TEST(Validation, BodiesNestedTooDeepAreRefusedWhileParsing) {
+  const std::string deep = "{\"a\": " + std::string(65, '[') + std::string(65, ']') + "}";
+  EXPECT_EQ(rejection([&] { parse_json_body(deep); }, ErrorKind::BadRequest),
+            "request body nests deeper than 64 levels");
+  const std::string fine = "{\"a\": " + std::string(60, '[') + std::string(60, ']') + "}";
+  EXPECT_TRUE(parse_json_body(fine).is_object());
+  EXPECT_NE(rejection([] { parse_json_body(R"({"seed": -1e999})"); }, ErrorKind::BadRequest)
+                .find("number overflow"),
+            std::string::npos);
+}
+
 TEST(OpenAiValidation, ChatContentPartsAreFlattened) {
   const auto r = parse_chat(Json::parse(R"({"messages": [{"role": "user", "content":
       [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}], "max_tokens": 4,
