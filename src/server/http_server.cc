@@ -75,6 +75,8 @@ struct HttpServer::Impl {
   void authorize(const httplib::Request& request) const;
   httplib::Server::Handler plain(PlainHandler handler);
   httplib::Server::Handler generation(std::string endpoint, GenerationHandler handler);
+  httplib::Server::HandlerWithContentReader bounded_body(httplib::Server::Handler handler) const;
+  ApiError body_too_large() const;
   httplib::Server::HandlerResponse on_http_error(const httplib::Request& request,
                                                  httplib::Response& response) const;
   bool bind(const std::string& host, int port);
@@ -135,6 +137,41 @@ httplib::Server::Handler HttpServer::Impl::generation(std::string endpoint,
   };
 }
 
+// httplib 0.11 refuses a Content-Length over the limit before reading, but reads a chunked body
+// (or one delimited by the connection's close) whole, whatever its size. POST bodies are
+// therefore read here, through a receiver that stops at max_body_bytes.
+httplib::Server::HandlerWithContentReader HttpServer::Impl::bounded_body(
+    httplib::Server::Handler handler) const {
+  return [this, handler](const httplib::Request& request, httplib::Response& response,
+                         const httplib::ContentReader& read) {
+    const size_t limit = state.context.limits.max_body_bytes;
+    std::string body;
+    bool too_large = request.get_header_value<uint64_t>("Content-Length") > limit;
+    const bool complete = !too_large && read([&](const char* data, size_t size) {
+      too_large = body.size() + size > limit;
+      if (!too_large) body.append(data, size);
+      return !too_large;
+    });
+    if (!complete) {
+      const ApiError error =
+          too_large ? body_too_large() : ApiError(ErrorKind::BadRequest, "malformed request body");
+      write_error(response, error, flavor_of(request.path));
+      response.set_header("Connection", "close");  // the rest of the body is not read
+      log_warn(request.method, " ", request.path, ": ", response.status, " ", error.what());
+      return;
+    }
+    httplib::Request with_body = request;
+    with_body.body = std::move(body);
+    handler(with_body, response);
+  };
+}
+
+ApiError HttpServer::Impl::body_too_large() const {
+  return ApiError(ErrorKind::PayloadTooLarge,
+                  "request body is larger than the limit of " +
+                      std::to_string(state.context.limits.max_body_bytes) + " bytes");
+}
+
 // httplib's own errors (no such route, body too large, unparsable request) get a JSON body in
 // the API's shape; responses that already have a body are left alone.
 httplib::Server::HandlerResponse HttpServer::Impl::on_http_error(
@@ -147,13 +184,9 @@ httplib::Server::HandlerResponse HttpServer::Impl::on_http_error(
   if (status == 404) {
     kind = ErrorKind::NotFound;
     message = "no route for " + request.method + " " + request.path;
-  } else if (status == 413) {
-    kind = ErrorKind::PayloadTooLarge;
-    message = "request body is larger than the limit of " +
-              std::to_string(state.context.limits.max_body_bytes) + " bytes";
   }
   const ApiFlavor flavor = flavor_of(request.path);
-  write_error(response, ApiError(kind, message), flavor);
+  write_error(response, status == 413 ? body_too_large() : ApiError(kind, message), flavor);
   response.status = status;  // keep httplib's status (405, 414, ...) where ours would differ
   return httplib::Server::HandlerResponse::Handled;
 }
@@ -173,18 +206,20 @@ void HttpServer::Impl::configure() {
   using Q = const httplib::Request&;
   using R = httplib::Response&;
   using Log = std::shared_ptr<RequestLog>;
-  server.Post("/generate", generation("POST /generate",
-                                      [this](Q q, R r, Log log) { lorax.generate(q, r, *log); }));
-  server.Post("/generate_stream", generation("POST /generate_stream", [this](Q q, R r, Log log) {
-                lorax.generate_stream(q, r, log);
-              }));
-  server.Post("/v1/completions", generation("POST /v1/completions", [this](Q q, R r, Log log) {
-                openai.completions(q, r, log);
-              }));
-  server.Post("/v1/chat/completions",
-              generation("POST /v1/chat/completions",
-                         [this](Q q, R r, Log log) { openai.chat_completions(q, r, log); }));
-  server.Post("/tokenize", plain([this](Q q, R r) { lorax.tokenize(q, r); }));
+  const auto post = [this](const char* path, httplib::Server::Handler handler) {
+    server.Post(path, bounded_body(std::move(handler)));
+  };
+  post("/generate",
+       generation("POST /generate", [this](Q q, R r, Log log) { lorax.generate(q, r, *log); }));
+  post("/generate_stream", generation("POST /generate_stream", [this](Q q, R r, Log log) {
+         lorax.generate_stream(q, r, log);
+       }));
+  post("/v1/completions", generation("POST /v1/completions",
+                                     [this](Q q, R r, Log log) { openai.completions(q, r, log); }));
+  post("/v1/chat/completions", generation("POST /v1/chat/completions", [this](Q q, R r, Log log) {
+         openai.chat_completions(q, r, log);
+       }));
+  post("/tokenize", plain([this](Q q, R r) { lorax.tokenize(q, r); }));
   server.Get("/health", plain([this](Q, R r) { lorax.health(r); }));
   server.Get("/info", plain([this](Q, R r) { lorax.info(r); }));
   server.Get("/v1/models", plain([this](Q, R r) { openai.models(r); }));
