@@ -30,6 +30,12 @@ Json parse_json_body(const std::string& body) {
   return value;
 }
 
+bool has_string_field(const Json& object, const char* key, std::string_view expected) {
+  if (!object.is_object()) return false;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() && it->get_ref<const std::string&>() == expected;
+}
+
 std::string dump_json(const Json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // The request body as a JSON object; anything else throws ApiError(BadRequest) saying what is
 // wrong and where ("... at line 1, column 12"), as does nesting deeper than kMaxJsonDepth.
 Json parse_json_body(const std::string& body);
+
+// Whether `object` is an object whose `key` is the string `expected`. (nlohmann's
+// value(key, "") throws when the field holds another type; request fields can hold anything.)
+bool has_string_field(const Json& object, const char* key, std::string_view expected);
 
 // Serialized compactly; invalid UTF-8 (which the detokenizer never emits) is replaced, never
 // thrown, so a response can always be written.

@@ -64,8 +64,8 @@ Json flatten_content(const FieldReader& f, const Json& content) {
               "content must be a string or a list of text parts, got " + json_excerpt(content));
   std::string text;
   for (const Json& part : content) {
-    const bool is_text = part.is_object() && part.value("type", "") == "text" &&
-                         part.contains("text") && part["text"].is_string();
+    const bool is_text =
+        has_string_field(part, "type", "text") && part.contains("text") && part["text"].is_string();
     if (!is_text)
       f.invalid("messages", "content parts must be {\"type\": \"text\", \"text\": ...}; got " +
                                 json_excerpt(part));
@@ -161,7 +161,7 @@ ChatRequest parse_chat(const Json& body, const ServerLimits& limits) {
       choice && !(choice->is_string() && (*choice == "none" || *choice == "auto")))
     f.invalid("tool_choice", "is not supported by this server");
   if (const Json* format = f.value("response_format");
-      format && !(format->is_object() && format->value("type", "") == "text"))
+      format && !has_string_field(*format, "type", "text"))
     f.invalid("response_format", "only {\"type\": \"text\"} is supported by this server");
   return out;
 }

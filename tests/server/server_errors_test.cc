@@ -81,6 +81,13 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
       {"/v1/completions", R"({"prompt": ")" + long_prompt + R"("})", 400,
        "maximum input length is 256 tokens"},
       {"/v1/chat/completions", R"({"messages": "hi"})", 400, "`messages` must be a non-empty list"},
+      // fields of the wrong type inside parts (found by fuzz_http_request: they escaped as 500s)
+      {"/v1/chat/completions",
+       R"({"messages": [{"role": "user", "content": [{"type": true, "text": "x"}]}]})", 400,
+       "content parts must be {\"type\": \"text\", \"text\": ...}"},
+      {"/v1/chat/completions",
+       R"({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": 5}})", 400,
+       "only {\"type\": \"text\"} is supported"},
       {"/v1/chat/completions", R"({"messages": [{"role": "assistant", "content": "x"}]})", 400,
        "Conversations must start with a user message"},
       {"/nowhere", "{}", 404, "no route for POST /nowhere"},

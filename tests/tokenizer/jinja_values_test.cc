@@ -183,6 +183,10 @@ TEST(JinjaValues, ChatTemplateFromConfigVariants) {
       ChatTemplate::from_tokenizer_config(config, "tool_use").apply(ordered_json::array(), false),
       "</s>t");
   EXPECT_THROW(ChatTemplate::from_tokenizer_config(config, "rag"), lorax::Error);
+  // An entry whose name is not a string is skipped, not a JSON type error.
+  const ordered_json odd = ordered_json::parse(R"({"chat_template": [
+      {"name": 7, "template": "x"}, {"name": "default", "template": "y"}]})");
+  EXPECT_EQ(ChatTemplate::from_tokenizer_config(odd).apply(ordered_json::array(), false), "y");
 }
 
 }  // namespace

@@ -32,8 +32,9 @@ std::string select_template(const ordered_json& config, std::string_view name) {
   LORAX_CHECK(chat_template.is_array(),
               "tokenizer config chat_template must be a string or a list");
   for (const auto& entry : chat_template) {
-    if (entry.is_object() && entry.value("name", "") == name && entry.contains("template") &&
-        entry["template"].is_string()) {
+    const bool named = entry.is_object() && entry.contains("name") && entry["name"].is_string() &&
+                       entry["name"].get_ref<const std::string&>() == name;
+    if (named && entry.contains("template") && entry["template"].is_string()) {
       return entry["template"].get<std::string>();
     }
   }
