@@ -11,7 +11,9 @@ namespace {
 constexpr int kMaxCompletionLogprobs = 5;  // the legacy completions API's limit
 constexpr int64_t kCompletionDefaultMaxTokens = 16;
 
-std::vector<int32_t> token_ids(const FieldReader& f, const Json& list) {
+std::vector<int32_t> token_ids(const FieldReader& f, const Json& list, const ServerLimits& limits) {
+  // Before copying: the completions API has no truncation, so a longer list is refused anyway.
+  check_input_length(int64_t(list.size()), limits, ApiFlavor::OpenAi);
   std::vector<int32_t> ids;
   for (const Json& item : list) {
     if (!item.is_number_integer())
@@ -27,7 +29,7 @@ std::vector<int32_t> token_ids(const FieldReader& f, const Json& list) {
 }
 
 // A string, [string], [ids] or [[ids]]: one prompt only (n and batched prompts are not served).
-PromptSpec read_completion_prompt(const FieldReader& f) {
+PromptSpec read_completion_prompt(const FieldReader& f, const ServerLimits& limits) {
   const Json* prompt = f.value("prompt");
   if (!prompt) f.invalid("prompt", "is required");
   PromptSpec out;
@@ -48,11 +50,11 @@ PromptSpec read_completion_prompt(const FieldReader& f) {
       return out;
     }
     out.kind = PromptSpec::Kind::TokenIds;
-    out.ids = token_ids(f, first);
+    out.ids = token_ids(f, first, limits);
     return out;
   }
   out.kind = PromptSpec::Kind::TokenIds;
-  out.ids = token_ids(f, *prompt);
+  out.ids = token_ids(f, *prompt, limits);
   return out;
 }
 
@@ -110,7 +112,7 @@ CompletionRequest parse_completion(const Json& body, const ServerLimits& limits)
   const FieldReader f(body);
   CompletionRequest out;
   out.model = f.string("model");
-  out.spec.prompt = read_completion_prompt(f);
+  out.spec.prompt = read_completion_prompt(f, limits);
   read_openai_sampling(f, out.spec);
   read_openai_stream(f, out.stream, out.include_usage);
   // 0 is allowed: with echo and logprobs it scores a prompt without generating.

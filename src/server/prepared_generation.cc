@@ -35,20 +35,6 @@ std::vector<int32_t> encode(const PromptSpec& prompt, const ServerContext& conte
   return {};
 }
 
-void check_input_length(int64_t input, const ServerLimits& limits, ApiFlavor flavor) {
-  if (input <= limits.max_input_length) return;
-  const std::string max = std::to_string(limits.max_input_length);
-  if (flavor == ApiFlavor::Lorax)
-    throw ApiError(
-        ErrorKind::Validation,
-        "`inputs` must have less than " + max + " tokens. Given: " + std::to_string(input),
-        "inputs");
-  throw ApiError(ErrorKind::Validation,
-                 "This model's maximum input length is " + max +
-                     " tokens. However, your prompt has " + std::to_string(input) + " tokens.",
-                 "prompt");
-}
-
 void check_total_length(int64_t input, int64_t max_new, const ServerLimits& limits,
                         ApiFlavor flavor) {
   if (input + max_new <= limits.max_total_tokens) return;

@@ -22,11 +22,14 @@ bool is_empty_value(const Json& value) {
 
 std::vector<std::string> read_stop(const FieldReader& fields, const ServerLimits& limits,
                                    bool single_ok) {
+  // Counted before the strings are copied.
+  const Json* raw = fields.value("stop");
+  const size_t given = raw && raw->is_array() ? raw->size() : 0;
+  if (int64_t(given) > limits.max_stop_sequences)
+    fields.invalid("stop", "supports up to " + std::to_string(limits.max_stop_sequences) +
+                               " stop sequences. Given: " + std::to_string(given));
   std::vector<std::string> stop =
       fields.strings("stop", single_ok).value_or(std::vector<std::string>{});
-  if (int64_t(stop.size()) > limits.max_stop_sequences)
-    fields.invalid("stop", "supports up to " + std::to_string(limits.max_stop_sequences) +
-                               " stop sequences. Given: " + std::to_string(stop.size()));
   for (const std::string& s : stop)
     if (s.empty()) fields.invalid("stop", "sequences must not be empty strings");
   return stop;
@@ -99,6 +102,20 @@ TokenizeRequest parse_tokenize(const Json& body) {
   out.inputs = *inputs;
   out.add_special_tokens = fields.boolean("add_special_tokens").value_or(true);
   return out;
+}
+
+void check_input_length(int64_t input, const ServerLimits& limits, ApiFlavor flavor) {
+  if (input <= limits.max_input_length) return;
+  const std::string max = std::to_string(limits.max_input_length);
+  if (flavor == ApiFlavor::Lorax)
+    throw ApiError(
+        ErrorKind::Validation,
+        "`inputs` must have less than " + max + " tokens. Given: " + std::to_string(input),
+        "inputs");
+  throw ApiError(ErrorKind::Validation,
+                 "This model's maximum input length is " + max +
+                     " tokens. However, your prompt has " + std::to_string(input) + " tokens.",
+                 "prompt");
 }
 
 }  // namespace lorax

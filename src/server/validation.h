@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/sampling.h"
+#include "server/api_error.h"
 #include "server/json_body.h"
 #include "server/server_context.h"
 
@@ -50,6 +51,11 @@ struct GenerationSpec {
   bool prompt_logprobs = false;     // logprobs of the prompt tokens too
   std::optional<int64_t> truncate;  // keep only the last N prompt tokens
 };
+
+// Throws ApiError(Validation) in the API's words when a prompt of `input_tokens` is over
+// max_input_length. prepare_generation() applies it to tokenized prompts; the completions
+// validator applies it to token-id prompts before copying them.
+void check_input_length(int64_t input_tokens, const ServerLimits& limits, ApiFlavor flavor);
 
 // POST /generate and /generate_stream.
 struct LoraxGenerateRequest {

@@ -183,6 +183,19 @@ TEST(Validation, TopLogprobsAreBoundedByTheServerLimit) {
       "`logprobs` must be between 0 and 3, got 4");
 }
 
+TEST(Validation, LongTokenIdPromptsAreRefusedBeforeTheyAreCopied) {
+  Json ids = Json::array();
+  for (int i = 0; i < 101; ++i) ids.push_back(i);
+  EXPECT_EQ(rejection([&] {
+              parse_completion(Json{{"prompt", ids}}, limits());
+            }),
+            "This model's maximum input length is 100 tokens. However, your prompt has 101 "
+            "tokens.");
+  ids.erase(ids.begin());
+  EXPECT_EQ(parse_completion(Json{{"prompt", Json::array({ids})}}, limits()).spec.prompt.ids.size(),
+            100u);
+}
+
 TEST(Validation, BodiesNestedTooDeepAreRefusedWhileParsing) {
   const std::string deep = "{\"a\": " + std::string(65, '[') + std::string(65, ']') + "}";
   EXPECT_EQ(rejection([&] { parse_json_body(deep); }, ErrorKind::BadRequest),
