@@ -4,8 +4,8 @@
 #   - ThreadSanitizer: the engine (scheduler, service threads, thread pool) and server tests
 #     (concurrent clients, disconnects, overload), gcc, build-tsan/.
 # Both build at -O1 with line tables only, so a report has file:line and CI stays quick.
-# TSan uses gcc: with clang it reports races inside Debian's uninstrumented libcpp-httplib
-# (between two of its clients' own buffers) that no code of ours touches.
+# TSan is built with gcc (quicker here for these two binaries). Debian's libcpp-httplib is not
+# instrumented; tests/tsan.supp silences what TSan cannot see inside it, and nothing of ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --sanitizers
