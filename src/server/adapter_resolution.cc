@@ -10,15 +10,16 @@ namespace {
 
 std::string registered_list(const AdapterStore& store) {
   std::string list;
-  for (const std::string& id : store.registered())
-    if (id.rfind("local:", 0) != 0) list += (list.empty() ? "" : ", ") + id;
+  for (const std::string& id : store.registered()) list += (list.empty() ? "" : ", ") + id;
   return list.empty() ? "none" : list;
 }
 
-// Loads (or finds cached) a registered adapter; a broken one fails only this request.
-ResolvedAdapter load(AdapterStore& store, const std::string& id) {
+// Loads (or finds cached) an adapter: registered, or with `dir` one a request names (local). A
+// broken one fails only this request.
+ResolvedAdapter load(AdapterStore& store, const std::string& id,
+                     const std::optional<std::string>& dir = std::nullopt) {
   try {
-    return {store.get(id), id};
+    return {dir ? store.get_unregistered(id, *dir) : store.get(id), id};
   } catch (const Error& e) {
     // The store's message names the adapter and its directory already.
     throw ApiError(ErrorKind::AdapterLoad, std::string("failed to load: ") + e.what(),
@@ -69,12 +70,7 @@ ResolvedAdapter resolve_adapter(const AdapterSpec& spec, AdapterStore& store,
     const std::string dir = local_adapter_dir(*adapter_root, id);
     const std::string key =
         "local:" + fs::path(dir).lexically_relative(fs::canonical(*adapter_root)).string();
-    try {
-      return {store.get_unregistered(key, dir), key};
-    } catch (const Error& e) {
-      throw ApiError(ErrorKind::AdapterLoad, std::string("failed to load: ") + e.what(),
-                     "adapter_id");
-    }
+    return load(store, key, dir);
   }
   if (store.is_registered(id)) return load(store, id);
   if (flavor == ApiFlavor::OpenAi)
