@@ -1,5 +1,7 @@
 #include "server/api_error.h"
 
+#include <iterator>
+
 #include "engine/engine_service.h"
 #include "tokenizer/jinja/errors.h"
 
@@ -41,126 +43,69 @@ ApiError engine_cancelled_error() {
                   "the engine failed (see the server log)");
 }
 
-int http_status(ErrorKind kind, ApiFlavor flavor) {
-  switch (kind) {
-    case ErrorKind::BadRequest:
-      return 400;
-    case ErrorKind::Validation:
-      return flavor == ApiFlavor::Lorax ? 422 : 400;
-    case ErrorKind::UnknownAdapter:
-    case ErrorKind::NotFound:
-      return 404;
-    case ErrorKind::Forbidden:
-      return 403;
-    case ErrorKind::Unauthorized:
-      return 401;
-    case ErrorKind::PayloadTooLarge:
-      return 413;
-    case ErrorKind::AdapterLoad:
-      return 424;
-    case ErrorKind::Overloaded:
-      return 429;
-    case ErrorKind::Unavailable:
-      return 503;
-    case ErrorKind::Internal:
-      return 500;
-  }
-  return 500;
-}
-
-const char* outcome_label(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::BadRequest:
-    case ErrorKind::Validation:
-    case ErrorKind::PayloadTooLarge:
-      return "validation_error";
-    case ErrorKind::UnknownAdapter:
-    case ErrorKind::NotFound:
-      return "not_found";
-    case ErrorKind::Forbidden:
-      return "forbidden";
-    case ErrorKind::Unauthorized:
-      return "unauthorized";
-    case ErrorKind::AdapterLoad:
-      return "adapter_error";
-    case ErrorKind::Overloaded:
-      return "overloaded";
-    case ErrorKind::Unavailable:
-      return "unavailable";
-    case ErrorKind::Internal:
-      return "internal_error";
-  }
-  return "internal_error";
-}
-
 namespace {
 
-// TGI's error_type words where TGI has one.
-const char* lorax_type(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::BadRequest:
-      return "bad_request";
-    case ErrorKind::Validation:
-      return "validation";
-    case ErrorKind::UnknownAdapter:
-    case ErrorKind::NotFound:
-      return "not_found";
-    case ErrorKind::Forbidden:
-      return "forbidden";
-    case ErrorKind::Unauthorized:
-      return "authentication";
-    case ErrorKind::PayloadTooLarge:
-      return "payload_too_large";
-    case ErrorKind::AdapterLoad:
-      return "adapter";
-    case ErrorKind::Overloaded:
-      return "overloaded";
-    case ErrorKind::Unavailable:
-      return "unavailable";
-    case ErrorKind::Internal:
-      return "internal";
-  }
-  return "internal";
-}
+// What each kind of error is called and answered by each API, one row per kind. LoRAX uses TGI's
+// statuses and error_type words; OpenAI's client errors are invalid_request_error with a code.
+struct ErrorKindInfo {
+  ErrorKind kind;
+  int lorax_status;
+  int openai_status;
+  const char* lorax_type;
+  const char* openai_type;
+  const char* openai_code;
+  const char* outcome;  // the metrics label
+};
 
-// OpenAI's (type, code) pairs: client errors are invalid_request_error with a specific code.
-std::pair<const char*, const char*> openai_type(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::BadRequest:
-      return {"invalid_request_error", "invalid_json"};
-    case ErrorKind::Validation:
-      return {"invalid_request_error", "invalid_value"};
-    case ErrorKind::UnknownAdapter:
-      return {"invalid_request_error", "model_not_found"};
-    case ErrorKind::NotFound:
-      return {"invalid_request_error", "not_found"};
-    case ErrorKind::Forbidden:
-      return {"invalid_request_error", "forbidden"};
-    case ErrorKind::Unauthorized:
-      return {"invalid_request_error", "invalid_api_key"};
-    case ErrorKind::PayloadTooLarge:
-      return {"invalid_request_error", "payload_too_large"};
-    case ErrorKind::AdapterLoad:
-      return {"adapter_error", "adapter_load_failed"};
-    case ErrorKind::Overloaded:
-      return {"overloaded_error", "overloaded"};
-    case ErrorKind::Unavailable:
-      return {"service_unavailable_error", "unavailable"};
-    case ErrorKind::Internal:
-      return {"server_error", "internal_error"};
-  }
-  return {"server_error", "internal_error"};
+constexpr ErrorKindInfo kErrorKinds[] = {
+    {ErrorKind::BadRequest, 400, 400, "bad_request", "invalid_request_error", "invalid_json",
+     "validation_error"},
+    {ErrorKind::Validation, 422, 400, "validation", "invalid_request_error", "invalid_value",
+     "validation_error"},
+    {ErrorKind::UnknownAdapter, 404, 404, "not_found", "invalid_request_error", "model_not_found",
+     "not_found"},
+    {ErrorKind::Forbidden, 403, 403, "forbidden", "invalid_request_error", "forbidden",
+     "forbidden"},
+    {ErrorKind::Unauthorized, 401, 401, "authentication", "invalid_request_error",
+     "invalid_api_key", "unauthorized"},
+    {ErrorKind::NotFound, 404, 404, "not_found", "invalid_request_error", "not_found", "not_found"},
+    {ErrorKind::PayloadTooLarge, 413, 413, "payload_too_large", "invalid_request_error",
+     "payload_too_large", "validation_error"},
+    {ErrorKind::AdapterLoad, 424, 424, "adapter", "adapter_error", "adapter_load_failed",
+     "adapter_error"},
+    {ErrorKind::Overloaded, 429, 429, "overloaded", "overloaded_error", "overloaded", "overloaded"},
+    {ErrorKind::Unavailable, 503, 503, "unavailable", "service_unavailable_error", "unavailable",
+     "unavailable"},
+    {ErrorKind::Internal, 500, 500, "internal", "server_error", "internal_error", "internal_error"},
+};
+
+const ErrorKindInfo& info(ErrorKind kind) {
+  for (const ErrorKindInfo& row : kErrorKinds)
+    if (row.kind == kind) return row;
+  return kErrorKinds[std::size(kErrorKinds) - 1];  // Internal
 }
 
 }  // namespace
 
+int http_status(ErrorKind kind, ApiFlavor flavor) {
+  return flavor == ApiFlavor::Lorax ? info(kind).lorax_status : info(kind).openai_status;
+}
+
+const char* outcome_label(ErrorKind kind) {
+  return info(kind).outcome;
+}
+
 Json error_body(const ApiError& error, ApiFlavor flavor) {
   if (flavor == ApiFlavor::Lorax)
-    return {{"error", error.what()}, {"error_type", lorax_type(error.kind())}};
-  const auto [type, code] = openai_type(error.kind());
+    return {{"error", error.what()}, {"error_type", info(error.kind()).lorax_type}};
+  const ErrorKindInfo& row = info(error.kind());
   Json param = nullptr;
   if (error.param()) param = *error.param();
-  return {{"error", {{"message", error.what()}, {"type", type}, {"param", param}, {"code", code}}}};
+  return {{"error",
+           {{"message", error.what()},
+            {"type", row.openai_type},
+            {"param", param},
+            {"code", row.openai_code}}}};
 }
 
 }  // namespace lorax

@@ -231,6 +231,22 @@ TEST(ErrorShapes, LoraxAndOpenAi) {
   EXPECT_EQ(http_status(ErrorKind::Overloaded, ApiFlavor::Lorax), 429);
 }
 
+TEST(ErrorShapes, EveryKindHasItsOwnStatusAndWords) {
+  // Only Internal answers 500: a kind missing from the table would fall back to it.
+  for (int k = 0; k <= int(ErrorKind::Internal); ++k) {
+    const ApiError e(ErrorKind(k), "m");
+    const bool internal = e.kind() == ErrorKind::Internal;
+    EXPECT_EQ(http_status(e.kind(), ApiFlavor::OpenAi) == 500, internal) << k;
+    EXPECT_EQ(http_status(e.kind(), ApiFlavor::Lorax) == 500, internal) << k;
+    EXPECT_EQ(error_body(e, ApiFlavor::Lorax)["error_type"] == "internal", internal) << k;
+    EXPECT_EQ(error_body(e, ApiFlavor::OpenAi)["error"]["code"] == "internal_error", internal) << k;
+    EXPECT_EQ(std::string(outcome_label(e.kind())) == "internal_error", internal) << k;
+  }
+  EXPECT_EQ(http_status(ErrorKind::PayloadTooLarge, ApiFlavor::Lorax), 413);
+  EXPECT_EQ(error_body(ApiError(ErrorKind::AdapterLoad, "m"), ApiFlavor::OpenAi)["error"]["type"],
+            "adapter_error");
+}
+
 TEST(StopMatcher, MatchesAcrossPiecesAndHoldsBackPrefixes) {
   StopMatcher m({"girl named"});
   std::string out;
