@@ -41,7 +41,7 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
   const std::vector<BadRequest> cases = {
       {"/generate", "{\"inputs\": ", 400, "not valid JSON"},
       {"/generate", "[1, 2]", 400, "must be a JSON object"},
-      // a number no double holds (found by fuzz_http_request: it escaped as a 500)
+      // a number no double holds (found by fuzz_http_request: the message was the JSON library's)
       {"/generate", R"({"inputs": "x", "parameters": {"seed": 1e400}})", 400,
        "not valid JSON: number overflow parsing '1e400'"},
       {"/v1/chat/completions",
@@ -81,7 +81,7 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
       {"/v1/completions", R"({"prompt": ")" + long_prompt + R"("})", 400,
        "maximum input length is 256 tokens"},
       {"/v1/chat/completions", R"({"messages": "hi"})", 400, "`messages` must be a non-empty list"},
-      // fields of the wrong type inside parts (found by fuzz_http_request: they escaped as 500s)
+      // wrong types inside parts (found by fuzz_http_request: the message named no field)
       {"/v1/chat/completions",
        R"({"messages": [{"role": "user", "content": [{"type": true, "text": "x"}]}]})", 400,
        "content parts must be {\"type\": \"text\", \"text\": ...}"},
