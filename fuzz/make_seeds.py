@@ -136,6 +136,16 @@ def tokenizer(model, normalizer=None, pre_tokenizer=None, decoder=None, post=Non
                        "post_processor": post, "decoder": decoder, "model": model})
 
 
+def bos_template(token, token_id):
+    """A TemplateProcessing post-processor that puts `token` before a single sequence."""
+    return {"type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": token, "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {token: {"id": token, "ids": [token_id], "tokens": [token]}}}
+
+
 def tokenizer_seeds():
     # Llama 3 style: byte-level BPE, a Split regex, TemplateProcessing adding <|bos|>.
     byte_vocab = {t: i for i, t in enumerate(["H", "e", "l", "o", "Ġ", "w", "r", "d", "!",
@@ -154,12 +164,7 @@ def tokenizer_seeds():
              "use_regex": False}]},
         decoder={"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
                  "use_regex": True},
-        post={"type": "TemplateProcessing",
-              "single": [{"SpecialToken": {"id": "<|bos|>", "type_id": 0}},
-                         {"Sequence": {"id": "A", "type_id": 0}}],
-              "pair": [{"Sequence": {"id": "A", "type_id": 0}},
-                       {"Sequence": {"id": "B", "type_id": 1}}],
-              "special_tokens": {"<|bos|>": {"id": "<|bos|>", "ids": [18], "tokens": ["<|bos|>"]}}},
+        post=bos_template("<|bos|>", 18),
         added=[{"id": 18, "content": "<|bos|>"}, {"id": 19, "content": "<|eot|>"}])
     # Llama 2 style: SentencePiece BPE with byte fallback, Prepend + Replace normalizer.
     sp_vocab = {"<unk>": 0, "<s>": 1, "</s>": 2}
@@ -181,12 +186,7 @@ def tokenizer_seeds():
             {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
             {"type": "ByteFallback"}, {"type": "Fuse"},
             {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
-        post={"type": "TemplateProcessing",
-              "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}},
-                         {"Sequence": {"id": "A", "type_id": 0}}],
-              "pair": [{"Sequence": {"id": "A", "type_id": 0}},
-                       {"Sequence": {"id": "B", "type_id": 1}}],
-              "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
+        post=bos_template("<s>", 1),
         added=[{"id": 0, "content": "<unk>"}, {"id": 1, "content": "<s>"},
                {"id": 2, "content": "</s>"}])
     # Gemma / Mistral style pieces: Metaspace, NFKC, Whitespace, Digits, added tokens that strip.
