@@ -3,7 +3,7 @@
 # --sanitizers adds clang and its sanitizer/libFuzzer runtimes (scripts/sanitize.sh, fuzz/).
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libpcre2-dev libcli11-dev
-          libutf8proc-dev libcpp-httplib-dev libgtest-dev libgmock-dev curl nodejs npm)
+          libutf8proc-dev libcpp-httplib-dev libgtest-dev libgmock-dev curl python3 python3-venv)
 if [ "${1:-}" = "--sanitizers" ]; then
   packages+=(clang libclang-rt-14-dev)
 fi
@@ -11,12 +11,6 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
-# node/npm may come from elsewhere than Debian (nvm, the image): accept any working ones
-if command -v node >/dev/null && command -v npm >/dev/null; then
-  missing=("${missing[@]/nodejs}")
-  missing=("${missing[@]/npm}")
-fi
-read -r -a missing <<<"${missing[*]}"
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing: ${missing[*]}"
 sudo=""

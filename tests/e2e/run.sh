@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# End-to-end: real clients (curl and the official OpenAI Node client) against `lorax serve`.
+# End-to-end: real clients (curl, and the official Python clients `openai`, `lorax-client` and
+# `text-generation` from PyPI) against `lorax serve`.
 # Usage: tests/e2e/run.sh BUILD_DIR FIXTURES_DIR
 # Starts two servers on free loopback ports (stories260K with its adapters and an API key; the
 # built-in demo), runs the checks, stops the servers with SIGINT and checks they exit 0.
+# The Python clients live in a virtual environment made once per build folder
+# (BUILD_DIR/e2e-venv), remade when requirements.txt changes.
 set -euo pipefail
 build=$1
 fixtures=$2
 here=$(cd "$(dirname "$0")" && pwd)
+
+venv="$build/e2e-venv"
+if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$venv/requirements.txt"  # the stamp: installed and complete
+fi
 model="$fixtures/models/stories260K"
 logs=$(mktemp -d)
 pids=()
@@ -30,6 +41,8 @@ pids+=($!)
 wait_up "$stories_port"
 wait_up "$demo_port"
 
+# Everything below is also kept in BUILD_DIR/e2e-report.txt (scripts/test.sh prints it).
+exec > >(tee "$build/e2e-report.txt") 2>&1
 fails=0
 expect() {  # expect NAME COMMAND...: the command must succeed
   if "${@:2}"; then echo "ok - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi
@@ -56,10 +69,8 @@ expect "curl without the key gets 401" no_key_401
 expect "curl /health needs no key" curl -sf "$url/health" -o /dev/null
 expect "curl malformed JSON gets 4xx" malformed_4xx
 
-if [ ! -d "$here/node_modules/openai" ]; then
-  (cd "$here" && npm install --no-audit --no-fund --silent)
-fi
-expect "openai node client" node "$here/openai_client.mjs" "$url" "http://127.0.0.1:$demo_port"
+expect "python clients (openai, lorax-client, text-generation)" \
+  "$venv/bin/python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port"
 
 for i in "${!pids[@]}"; do
   kill -INT "${pids[$i]}"
