@@ -1,0 +1,49 @@
+// Row-wise and elementwise ops on the device: embedding gather, row gather, RMSNorm (fused with
+// the residual add), gated activation, residual add, dtype conversion.
+//
+// Activations (`act`) are F32 or BF16, contiguous row-major [rows, width]; arithmetic is f32
+// inside every kernel, rounded once on store. Weights of norms and embeddings may be F32, BF16
+// or F16. All pointers are device pointers; indices were checked on the host before the step.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "core/dtype.h"
+#include "io/model_config.h"
+
+namespace lorax::cuda {
+
+// out[t] = table[ids[t]] * scale. table [V, H] of table_dtype; out [T, H] of act.
+void embedding(const int32_t* ids, int64_t T, const void* table, DType table_dtype, int64_t H,
+               float scale, void* out, DType act, cudaStream_t stream);
+
+// out[i] = x[rows[i]] for i < R; rows of `width` elements of `dtype` (any dtype: a byte copy).
+void gather_rows(const void* x, int64_t width, DType dtype, const int32_t* rows, int64_t R,
+                 void* out, cudaStream_t stream);
+
+// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * (w + weight_offset). x, out [T, H] of act; w [H].
+void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
+              float weight_offset, void* out, DType act, cudaStream_t stream);
+
+// residual[t] += x[t], then out[t] = rms_norm(residual[t]) as above, in one pass. The sum is
+// formed in f32 and rounded to act once; the norm reads the rounded sum (what the unfused ops
+// would compute).
+void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T,
+                  int64_t H, float eps, float weight_offset, void* out, DType act,
+                  cudaStream_t stream);
+
+// out[t, i] = f(gate_up[t, i]) * gate_up[t, I + i]; gate_up [T, 2I], out [T, I], both act.
+// f: SiLU, tanh-approximated GELU or erf GELU.
+void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, void* out,
+                      DType act, cudaStream_t stream);
+
+// x[i] += y[i] for i < n (act).
+void add(void* x, const void* y, int64_t n, DType act, cudaStream_t stream);
+
+// dst[i] = src[i] converted (F32, BF16, F16 in and out).
+void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n,
+             cudaStream_t stream);
+
+}  // namespace lorax::cuda

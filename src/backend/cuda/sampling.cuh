@@ -1,0 +1,40 @@
+// The sampling op on the device (see backend/sampling.h for its meaning; sample_row() there is
+// the reference these kernels match). Only ids and small logprob arrays leave the device.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace lorax::cuda {
+
+// One row's parameters, packed by the host into a device array.
+struct DeviceSampleRow {
+  float temperature;
+  float top_p;
+  float typical_p;
+  float repetition_penalty;
+  float frequency_penalty;
+  float presence_penalty;
+  int32_t top_k;
+  int32_t top_logprobs;     // 0..20
+  int32_t forced_id;        // >= 0: report this token instead of choosing
+  int32_t history_begin;    // offset of the row's history in the histories array
+  int32_t history_len;      // prompt + generated tokens
+  int32_t prompt_len;
+  uint64_t seed;
+  uint64_t draw_index;
+};
+
+// Scratch bytes for up to max_rows rows over a vocabulary of `vocab`.
+size_t sampling_workspace_bytes(int max_rows, int64_t vocab);
+
+// logits [rows, vocab] f32. rows_params [rows], histories: token ids the rows' history ranges
+// point into. Outputs (device): ids [rows], logprobs [rows], top_ids / top_logprobs
+// [rows, 20] (entries past a row's top_logprobs are unspecified).
+void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow* rows_params,
+            const int32_t* histories, int32_t* ids, float* logprobs, int32_t* top_ids,
+            float* top_logprobs, void* workspace, size_t workspace_bytes, cudaStream_t stream);
+
+}  // namespace lorax::cuda
