@@ -27,8 +27,15 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
       options_(options),
       cache_(model, options.kv),
       eos_ids_(model.config().eos_token_ids) {
-  LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0,
+  LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0 &&
+                  options.max_active_adapters > 0,
               "engine limits must be positive");
+  model_.plan(std::max(options.max_batch_prefill_tokens, options.max_running),
+              options.max_running);
+  const int64_t slots = options.max_active_adapters;
+  model_.configure_adapter_slots(slots);
+  slot_adapter_.assign(size_t(slots), nullptr);
+  slot_used_.assign(size_t(slots), 0);
 }
 
 uint64_t Engine::add(GenerationRequest request) {
@@ -38,7 +45,6 @@ uint64_t Engine::add(GenerationRequest request) {
   seq->id = next_id_++;
   seq->tokens = request.prompt_ids;
   seq->prompt_len = len;
-  seq->rng.seed(request.sampling.seed);
   seq->request = std::move(request);
   const uint64_t id = seq->id;
   waiting_.push_back(std::move(seq));
@@ -202,21 +208,58 @@ void Engine::group_by_adapter(std::vector<Sequence*>& seqs) {
   });
 }
 
+int32_t Engine::adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
+                             const std::vector<Sequence*>& step) {
+  for (size_t s = 0; s < slot_adapter_.size(); ++s)
+    if (slot_adapter_[s] == adapter) {
+      slot_used_[s] = step_counter_;
+      return int32_t(s);
+    }
+  // Not loaded: take an empty slot, else the least recently used one no sequence of this step
+  // needs. The scheduler admits at most max_active_adapters adapters, one slot each, so one
+  // is always free of this step.
+  auto in_step = [&](size_t s) {
+    return std::any_of(step.begin(), step.end(), [&](const Sequence* q) {
+      return q->request.adapter == slot_adapter_[s];
+    });
+  };
+  size_t best = slot_adapter_.size();
+  for (size_t s = 0; s < slot_adapter_.size(); ++s) {
+    if (slot_adapter_[s] && in_step(s)) continue;
+    if (best == slot_adapter_.size() || !slot_adapter_[s] ||
+        (slot_adapter_[best] && slot_used_[s] < slot_used_[best]))
+      best = s;
+    if (!slot_adapter_[best]) break;
+  }
+  LORAX_CHECK(best < slot_adapter_.size(), "no free adapter slot for ", adapter->name());
+  model_.load_adapter(int64_t(best), adapter->weights());
+  slot_adapter_[best] = adapter;
+  slot_used_[best] = step_counter_;
+  return int32_t(best);
+}
+
 void Engine::fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
                            const std::vector<int64_t>& tokens_per_seq) {
-  AdapterBatchData& data = batch.adapter_data;
-  std::map<const LoraAdapter*, int32_t> index;
+  ++step_counter_;
+  bool any = false;
   for (size_t i = 0; i < seqs.size(); ++i) {
-    const LoraAdapter* adapter = seqs[i]->request.adapter.get();
-    int32_t slot = -1;
-    if (adapter != nullptr) {
-      auto [it, inserted] = index.emplace(adapter, int32_t(data.adapters.size()));
-      if (inserted) data.adapters.push_back(adapter->weights());
-      slot = it->second;
-    }
-    data.token_adapter.insert(data.token_adapter.end(), size_t(tokens_per_seq[i]), slot);
+    const auto& adapter = seqs[i]->request.adapter;
+    const int32_t slot = adapter ? adapter_slot(adapter, seqs) : -1;
+    any = any || slot >= 0;
+    batch.adapter_data.token_slot.insert(batch.adapter_data.token_slot.end(),
+                                         size_t(tokens_per_seq[i]), slot);
   }
-  if (data.adapters.empty()) data.token_adapter.clear();  // a base-only step: no LoRA at all
+  if (!any) batch.adapter_data.token_slot.clear();  // a base-only step: no LoRA at all
+}
+
+SampleRow Engine::next_token_row(const Sequence& seq) {
+  SampleRow row;
+  row.params = seq.request.sampling;
+  row.draw_index = uint64_t(seq.generated());
+  row.history = seq.tokens;
+  row.prompt_len = size_t(seq.prompt_len);
+  row.top_logprobs = seq.request.top_logprobs;
+  return row;
 }
 
 std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) {
@@ -225,7 +268,6 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
   std::vector<Sequence*> seqs;
   for (auto& owned : admitted) seqs.push_back(owned.get());
   group_by_adapter(seqs);
-  std::vector<std::pair<int32_t, int32_t>> rows;  // per sequence: [first, end) logits rows
   std::vector<int64_t> tokens_per_seq;
   for (Sequence* seq_ptr : seqs) {
     Sequence& seq = *seq_ptr;
@@ -239,40 +281,50 @@ std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) 
     const int32_t end = int32_t(batch.input_ids.size());
     tokens_per_seq.push_back(end - base);
     batch.cu_seqlen_prefill.push_back(end);
+    // Head rows: every prompt position when prompt logprobs were asked, else the last token.
     const bool want_prompt = seq.request.prompt_logprobs && !seq.prompt_logprobs_done;
-    const int32_t first = int32_t(batch.lm_head_indices.size());
     for (int32_t r = want_prompt ? base : end - 1; r < end; ++r) batch.lm_head_indices.push_back(r);
-    rows.emplace_back(first, int32_t(batch.lm_head_indices.size()));
   }
   fill_tables(batch, seqs);
   fill_adapters(batch, seqs, tokens_per_seq);
   ForwardOutput out = model_.forward(batch, cache_.layers());
-  const Tensor logits = model_.backend().download(out.logits);
-  const int64_t vocab = logits.dim(1);
   ++counters_.prefill_steps;
   counters_.last_batch_sequences = int64_t(seqs.size());
   counters_.last_batch_tokens = batch.num_tokens();
   counters_.prompt_tokens += batch.num_tokens();
 
+  // One sampling call for the step: per sequence, its prompt rows (forced to the next prompt
+  // token) when prompt logprobs were asked, then the row that chooses its first token.
+  std::vector<SampleRow> sample_rows;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const Sequence& seq = *seqs[i];
+    if (seq.request.prompt_logprobs && !seq.prompt_logprobs_done) {
+      for (int64_t j = 1; j < seq.prompt_len; ++j) {
+        SampleRow row;
+        row.forced_id = seq.tokens[size_t(j)];
+        row.top_logprobs = seq.request.top_logprobs;
+        sample_rows.push_back(row);
+      }
+    }
+    sample_rows.push_back(next_token_row(seq));
+  }
+  std::vector<TokenLogprob> sampled = model_.backend().sample(out.logits, sample_rows);
+
   std::vector<StepOutput> outputs;
+  size_t next = 0;
   for (size_t i = 0; i < seqs.size(); ++i) {
     Sequence& seq = *seqs[i];
     seq.num_cached = int64_t(seq.tokens.size());
-    const float* last = logits.data<float>() + int64_t(rows[i].second - 1) * vocab;
     StepOutput o;
+    std::optional<std::vector<std::optional<TokenLogprob>>> prompt;
     if (seq.request.prompt_logprobs && !seq.prompt_logprobs_done) {
-      std::vector<std::optional<TokenLogprob>> prompt(1);
-      for (int64_t j = 1; j < seq.prompt_len; ++j) {
-        const float* row = logits.data<float>() + (rows[i].first + j - 1) * vocab;
-        prompt.push_back(
-            describe_token(row, vocab, seq.tokens[size_t(j)], seq.request.top_logprobs));
-      }
-      o = seq.request.max_new_tokens > seq.generated() ? advance(seq, last) : StepOutput{};
-      o.prompt_logprobs = std::move(prompt);
+      prompt.emplace(1);  // the first prompt token has no context
+      for (int64_t j = 1; j < seq.prompt_len; ++j) prompt->push_back(std::move(sampled[next++]));
       seq.prompt_logprobs_done = true;
-    } else {
-      o = seq.request.max_new_tokens > seq.generated() ? advance(seq, last) : StepOutput{};
     }
+    TokenLogprob first = std::move(sampled[next++]);
+    if (seq.request.max_new_tokens > seq.generated()) o = advance(seq, std::move(first));
+    o.prompt_logprobs = std::move(prompt);
     o.request_id = seq.id;
     if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
     outputs.push_back(std::move(o));
@@ -323,15 +375,16 @@ std::vector<StepOutput> Engine::decode_step() {
   fill_tables(batch, seqs);
   fill_adapters(batch, seqs, std::vector<int64_t>(seqs.size(), 1));
   ForwardOutput out = model_.forward(batch, cache_.layers());
-  const Tensor logits = model_.backend().download(out.logits);
-  const int64_t vocab = logits.dim(1);
   ++counters_.decode_steps;
   counters_.last_batch_sequences = int64_t(seqs.size());
   counters_.last_batch_tokens = batch.num_tokens();
+  std::vector<SampleRow> sample_rows;
+  for (const Sequence* seq : seqs) sample_rows.push_back(next_token_row(*seq));
+  std::vector<TokenLogprob> sampled = model_.backend().sample(out.logits, sample_rows);
   std::vector<StepOutput> outputs;
   for (size_t b = 0; b < seqs.size(); ++b) {
     seqs[b]->num_cached = int64_t(seqs[b]->tokens.size());
-    StepOutput o = advance(*seqs[b], logits.data<float>() + int64_t(b) * vocab);
+    StepOutput o = advance(*seqs[b], std::move(sampled[b]));
     o.request_id = seqs[b]->id;
     outputs.push_back(std::move(o));
   }
@@ -339,12 +392,10 @@ std::vector<StepOutput> Engine::decode_step() {
   return outputs;
 }
 
-StepOutput Engine::advance(Sequence& seq, const float* logits) {
-  const int64_t vocab = model_.config().vocab_size;
-  const int32_t id = sample_token(logits, vocab, seq.request.sampling, seq.rng, seq.tokens,
-                                  size_t(seq.prompt_len));
+StepOutput Engine::advance(Sequence& seq, TokenLogprob token) {
+  const int32_t id = token.id;
   StepOutput o;
-  o.token = describe_token(logits, vocab, id, seq.request.top_logprobs);
+  o.token = std::move(token);
   ++counters_.generated_tokens;
   seq.tokens.push_back(id);
   const bool eos =

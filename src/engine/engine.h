@@ -10,7 +10,15 @@
 // stops admitting until it drains. When a decode
 // needs a block and none is free, the newest running sequence is preempted: its blocks are freed
 // and it goes back to the front of the queue, to be recomputed (prompt + what it generated) when
-// room returns. Each sequence's numbers depend only on its own tokens, never on its batch mates.
+// room returns. Each sequence's tokens depend only on its own tokens and seed, never on its batch
+// mates; its numbers do too on the CPU, bit for bit, while on CUDA a batch's composition may
+// change the last bits of reduced-precision results (different kernel tilings), within the
+// activation dtype's tolerance.
+//
+// Adapters of a step are loaded into slots of the model's adapter pool (one slot per active
+// adapter, --max-active-adapters of them); a slot keeps its adapter until another needs the
+// room, least recently used first. Sampling runs on the model's backend: only token ids and
+// log-probabilities come back.
 #pragma once
 
 #include <chrono>
@@ -19,13 +27,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "adapters/lora_adapter.h"
 #include "engine/paged_kv_cache.h"
-#include "engine/sampling.h"
+#include "backend/sampling.h"
 #include "model/causal_lm.h"
 
 namespace lorax {
@@ -106,7 +113,6 @@ class Engine {
     int64_t num_cached = 0;  // tokens whose K/V are in the cache
     std::vector<int32_t> block_table;
     bool prompt_logprobs_done = false;
-    std::mt19937_64 rng;
     int64_t generated() const { return int64_t(tokens.size()) - prompt_len; }
   };
   using SequencePtr = std::unique_ptr<Sequence>;
@@ -124,12 +130,17 @@ class Engine {
   void fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const;
   // Orders a step's sequences so each adapter's rows are contiguous (one segment per adapter).
   static void group_by_adapter(std::vector<Sequence*>& seqs);
-  // Adapter index of every token of the batch, given how many tokens each sequence contributes.
-  static void fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
-                            const std::vector<int64_t>& tokens_per_seq);
+  // Adapter slot of every token of the batch, given how many tokens each sequence contributes;
+  // loads the step's adapters into slots of the model's pool first.
+  void fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
+                     const std::vector<int64_t>& tokens_per_seq);
+  int32_t adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
+                       const std::vector<Sequence*>& step);
   int32_t slot_of(const Sequence& seq, int64_t position) const;
-  // Samples from a logits row, appends the token, decides whether the sequence is finished.
-  StepOutput advance(Sequence& seq, const float* logits);
+  // The sampling row that chooses a sequence's next token.
+  static SampleRow next_token_row(const Sequence& seq);
+  // Appends a chosen token, decides whether the sequence is finished.
+  StepOutput advance(Sequence& seq, TokenLogprob token);
   void retire_finished(std::vector<StepOutput>& outputs);
 
   CausalLM& model_;
@@ -140,6 +151,11 @@ class Engine {
   std::deque<SequencePtr> waiting_;
   std::vector<SequencePtr> running_;  // in admission order: the newest is last
   std::map<const LoraAdapter*, std::chrono::steady_clock::time_point> active_since_;
+  // The model's adapter pool: which adapter each slot holds (kept alive while it does, so its
+  // address cannot be reused by another) and when a step last used it.
+  std::vector<std::shared_ptr<const LoraAdapter>> slot_adapter_;
+  std::vector<uint64_t> slot_used_;
+  uint64_t step_counter_ = 0;
   EngineStats counters_;
 };
 

@@ -1,26 +1,104 @@
 #include "model/causal_lm.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "model/rope.h"
 
 namespace lorax {
 
-CausalLM::CausalLM(ModelConfig config, ModelWeights weights, Backend& backend)
+namespace {
+
+int64_t max_rank_of(const LoraWeightSet& w) {
+  int64_t rank = w.lm_head.defined() ? w.lm_head.rank() : 0;
+  for (const auto& layer : w.layers)
+    for (const LoraWeights& t : layer)
+      if (t.defined()) rank = std::max(rank, t.rank());
+  return rank;
+}
+
+}  // namespace
+
+CausalLM::CausalLM(ModelConfig config, ModelWeights weights, Backend& backend, DType activation)
     : config_(std::move(config)),
       arch_(architecture_for(config_.model_type)),
       weights_(std::move(weights)),
       backend_(backend),
+      activation_(activation),
       heads_{config_.num_heads, config_.num_kv_heads, config_.head_dim},
-      cos_sin_(backend.upload(rope_cos_sin_table(config_))) {}
+      cos_sin_(backend.upload(rope_cos_sin_table(config_))) {
+  LORAX_CHECK(activation == DType::F32 || activation == DType::BF16,
+              "activation dtype must be f32 or bf16, got ", dtype_name(activation));
+  LORAX_CHECK(backend.device() != Device::CPU || activation == DType::F32,
+              "the CPU backend computes in f32 activations");
+}
 
-std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, Backend& backend) {
+std::unique_ptr<CausalLM> CausalLM::load(const std::string& dir, Backend& backend,
+                                         DType activation) {
   ModelConfig config = ModelConfig::from_dir(dir);
   architecture_for(config.model_type);  // reject unknown types before touching weights
   CheckpointTensors checkpoint = CheckpointTensors::open_dir(dir);
-  ModelWeights weights = ModelWeights::load(config, checkpoint, backend);
-  return std::make_unique<CausalLM>(std::move(config), std::move(weights), backend);
+  ModelWeights weights = ModelWeights::load(config, checkpoint, backend, activation);
+  return std::make_unique<CausalLM>(std::move(config), std::move(weights), backend, activation);
+}
+
+void CausalLM::plan(int64_t max_tokens, int64_t max_sequences) {
+  ensure_capacity(std::max<int64_t>(max_tokens, 1), std::max<int64_t>(max_sequences, 1),
+                  std::max<int64_t>(max_sequences, 1), 0);
+}
+
+void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_rows,
+                               int64_t step_ints) {
+  const int64_t H = config_.hidden_size, I = config_.intermediate_size;
+  const DType a = activation_;
+  if (tokens > capacity_.max_tokens || sequences > capacity_.max_sequences) {
+    if (capacity_.max_tokens > 0)
+      log_info("model workspace grows to ", tokens, " tokens, ", sequences, " sequences");
+    capacity_.max_tokens = std::max(tokens, capacity_.max_tokens);
+    capacity_.max_sequences = std::max(sequences, capacity_.max_sequences);
+    capacity_.max_context = max_positions();
+    capacity_.vocab = config_.vocab_size;
+    const int64_t T = capacity_.max_tokens;
+    ws_.hidden = backend_.alloc({T, H}, a);
+    ws_.normed = backend_.alloc({T, H}, a);
+    ws_.qkv = backend_.alloc({T, heads_.qkv_width()}, a);
+    ws_.attn = backend_.alloc({T, heads_.q_width()}, a);
+    ws_.out = backend_.alloc({T, H}, a);
+    ws_.gate_up = backend_.alloc({T, 2 * I}, a);
+    ws_.act = backend_.alloc({T, I}, a);
+    backend_.reserve(capacity_);
+  }
+  if (lm_rows > logits_rows_) {
+    logits_rows_ = std::max(lm_rows, capacity_.max_sequences);
+    ws_.lm_hidden = backend_.alloc({logits_rows_, H}, a);
+    ws_.lm_normed = backend_.alloc({logits_rows_, H}, a);
+    ws_.logits = backend_.alloc({logits_rows_, config_.vocab_size}, DType::F32);
+  }
+  if (step_ints > ws_.step_host.numel()) {
+    const int64_t n = std::max<int64_t>(step_ints, 1024);
+    ws_.step_host = backend_.alloc_pinned({n}, DType::I32);
+    ws_.step_device = backend_.alloc({n}, DType::I32);
+  }
+}
+
+void CausalLM::configure_adapter_slots(int64_t num_slots) {
+  backend_.lora_configure(num_slots, config_.num_layers);
+  slot_rank_.assign(size_t(num_slots), 0);
+}
+
+void CausalLM::load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights) {
+  LORAX_CHECK(slot >= 0 && slot < adapter_slots(), "adapter slot ", slot, " outside the pool of ",
+              adapter_slots());
+  const int64_t rank = weights ? max_rank_of(*weights) : 0;
+  if (rank > capacity_.max_lora_rank) {
+    capacity_.max_lora_rank = rank;
+    backend_.reserve(capacity_);
+  }
+  backend_.lora_load(slot, std::move(weights), activation_);
+  slot_rank_[size_t(slot)] = rank;
 }
 
 void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer>& kv) const {
@@ -28,11 +106,11 @@ void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer
   const size_t B = b.seqlen.size();
   LORAX_CHECK(kv.size() == size_t(config_.num_layers), "forward: ", kv.size(),
               " KV cache layers for a ", config_.num_layers, "-layer model");
+  LORAX_CHECK(T > 0 && B > 0, "forward: empty batch");
   LORAX_CHECK(b.position_ids.size() == T && b.slots.size() == T,
-              "forward: input_ids, "
-              "position_ids and slots must have one entry per token");
-  LORAX_CHECK(b.block_tables.size() == B * size_t(b.max_blocks), "forward: block_tables is not [",
-              B, ", ", b.max_blocks, "]");
+              "forward: input_ids, position_ids and slots must have one entry per token");
+  LORAX_CHECK(b.max_blocks > 0 && b.block_tables.size() == B * size_t(b.max_blocks),
+              "forward: block_tables is not [", B, ", ", b.max_blocks, "]");
   if (b.is_prefill()) {
     LORAX_CHECK(b.cu_seqlen_prefill.size() == B + 1 && b.cu_seqlen_prefill.front() == 0 &&
                     size_t(b.cu_seqlen_prefill.back()) == T,
@@ -40,115 +118,232 @@ void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer
   } else {
     LORAX_CHECK(T == B, "forward: a decode step has one token per sequence");
   }
-  for (int32_t row : b.lm_head_indices)
-    LORAX_CHECK(row >= 0 && size_t(row) < T, "forward: lm_head index ", row, " out of ", T);
-  LORAX_CHECK(b.adapter_data.token_adapter.empty() || b.adapter_data.token_adapter.size() == T,
-              "forward: adapter_data must give one adapter index per token");
-}
-
-CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b) const {
-  StepInputs in;
-  in.input_ids = backend_.upload_i32(b.input_ids);
-  in.positions = backend_.upload_i32(b.position_ids);
-  in.slots = backend_.upload_i32(b.slots);
-  in.seqlens = backend_.upload_i32(b.seqlen);
-  in.block_tables = backend_.upload_i32(b.block_tables).reshape({b.num_sequences(), b.max_blocks});
-  if (b.is_prefill()) in.cu_seqlens = backend_.upload_i32(b.cu_seqlen_prefill);
-  std::vector<int32_t> rows = b.lm_head_indices;
-  if (rows.empty()) {  // default: the last token of each sequence
-    if (b.is_prefill()) {
-      for (size_t s = 1; s < b.cu_seqlen_prefill.size(); ++s)
-        rows.push_back(b.cu_seqlen_prefill[s] - 1);
-    } else {
-      for (int32_t t = 0; t < int32_t(b.num_tokens()); ++t) rows.push_back(t);
+  const int64_t vocab = config_.vocab_size;
+  for (int32_t id : b.input_ids)
+    LORAX_CHECK(id >= 0 && id < vocab, "forward: token id ", id, " outside the vocabulary");
+  for (int32_t p : b.position_ids)
+    LORAX_CHECK(p >= 0 && p < max_positions(), "forward: position ", p,
+                " is beyond the model's rotary table (", max_positions(), " positions)");
+  const int64_t blocks = kv.front().num_blocks(), block_size = kv.front().block_size();
+  for (int32_t s : b.slots)
+    LORAX_CHECK(s >= -1 && s < blocks * block_size, "forward: slot ", s, " beyond the cache (",
+                blocks * block_size, " slots)");
+  for (size_t s = 0; s < B; ++s) {
+    const int64_t q_len = b.is_prefill() ? b.cu_seqlen_prefill[s + 1] - b.cu_seqlen_prefill[s] : 1;
+    const int64_t len = b.seqlen[s];
+    LORAX_CHECK(q_len >= 1 && len >= q_len && len <= b.max_blocks * block_size &&
+                    len <= b.max_s,
+                "forward: sequence ", s, " has ", len, " tokens for a chunk of ", q_len,
+                " and a table of ", b.max_blocks, " blocks (max_s ", b.max_s, ")");
+    for (int64_t k = 0; k < (len + block_size - 1) / block_size; ++k) {
+      const int32_t id = b.block_tables[s * size_t(b.max_blocks) + size_t(k)];
+      LORAX_CHECK(id >= 0 && id < blocks, "forward: block ", id, " of sequence ", s,
+                  " outside the cache (", blocks, " blocks)");
     }
   }
-  in.lm_rows = backend_.upload_i32(rows);
-  in.host_lm_rows = std::move(rows);
+  for (int32_t row : b.lm_head_indices)
+    LORAX_CHECK(row >= 0 && size_t(row) < T, "forward: lm_head index ", row, " out of ", T);
+  const auto& slots = b.adapter_data.token_slot;
+  LORAX_CHECK(slots.empty() || slots.size() == T,
+              "forward: adapter_data must give one adapter slot per token");
+  for (int32_t s : slots)
+    LORAX_CHECK(s == -1 || (s >= 0 && s < adapter_slots() && slot_rank_[size_t(s)] > 0),
+                "forward: adapter slot ", s, " holds no adapter");
+}
+
+std::vector<int32_t> CausalLM::lm_rows_of(const ForwardBatch& b) const {
+  if (!b.lm_head_indices.empty()) return b.lm_head_indices;
+  std::vector<int32_t> rows;  // default: the last token of each sequence
+  if (b.is_prefill()) {
+    for (size_t s = 1; s < b.cu_seqlen_prefill.size(); ++s)
+      rows.push_back(b.cu_seqlen_prefill[s] - 1);
+  } else {
+    for (int32_t t = 0; t < int32_t(b.num_tokens()); ++t) rows.push_back(t);
+  }
+  return rows;
+}
+
+namespace {
+
+// Lays i32 arrays end to end in one host buffer; views of the device copy are taken after.
+class StepPacker {
+ public:
+  int64_t add(const std::vector<int32_t>& values) {
+    const int64_t at = int64_t(data_.size());
+    data_.insert(data_.end(), values.begin(), values.end());
+    spans_.push_back({at, int64_t(values.size())});
+    return int64_t(spans_.size()) - 1;
+  }
+  const std::vector<int32_t>& data() const { return data_; }
+  Tensor view(const Tensor& buffer, int64_t index) const {
+    const auto [at, n] = spans_[size_t(index)];
+    return buffer.rows(at, at + n);
+  }
+
+ private:
+  std::vector<int32_t> data_;
+  std::vector<std::pair<int64_t, int64_t>> spans_;
+};
+
+std::vector<int32_t> cu_seqlens_of(const ForwardBatch& b) {
+  if (b.is_prefill()) return b.cu_seqlen_prefill;
+  std::vector<int32_t> cu(size_t(b.num_sequences()) + 1);
+  for (size_t i = 0; i < cu.size(); ++i) cu[i] = int32_t(i);
+  return cu;
+}
+
+}  // namespace
+
+CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b,
+                                             const std::vector<int32_t>& lm_rows) {
+  StepPacker pack;
+  const int64_t ids = pack.add(b.input_ids), pos = pack.add(b.position_ids);
+  const int64_t slots = pack.add(b.slots), lm = pack.add(lm_rows);
+  const std::vector<int32_t> cu = cu_seqlens_of(b);
+  const int64_t cu_at = pack.add(cu), len_at = pack.add(b.seqlen),
+                tables = pack.add(b.block_tables);
+  LoraSegments token_segs, lm_segs;
+  if (!b.adapter_data.empty()) {
+    token_segs = lora_segments(b.adapter_data.token_slot);
+    std::vector<int32_t> lm_slot;
+    for (int32_t row : lm_rows) lm_slot.push_back(b.adapter_data.token_slot[size_t(row)]);
+    lm_segs = lora_segments(lm_slot);
+  }
+  const int64_t lora_at[] = {pack.add(token_segs.start), pack.add(token_segs.slot),
+                             pack.add(token_segs.row_slot), pack.add(lm_segs.start),
+                             pack.add(lm_segs.slot), pack.add(lm_segs.row_slot)};
+
+  ensure_capacity(b.num_tokens(), b.num_sequences(), int64_t(lm_rows.size()),
+                  int64_t(pack.data().size()));
+  Tensor host = ws_.step_host.rows(0, int64_t(pack.data().size()));
+  std::memcpy(host.raw(), pack.data().data(), host.nbytes());
+  Tensor device = ws_.step_device.rows(0, host.numel());
+  backend_.copy(host, device);  // the step's one upload
+
+  StepInputs in;
+  in.input_ids = pack.view(device, ids);
+  in.positions = pack.view(device, pos);
+  in.slots = pack.view(device, slots);
+  in.lm_rows = pack.view(device, lm);
+  in.chunks.cu_seqlens_q = pack.view(device, cu_at);
+  in.chunks.seqlens_k = pack.view(device, len_at);
+  in.chunks.block_tables = pack.view(device, tables).reshape({b.num_sequences(), b.max_blocks});
+  in.chunks.max_q = 1;
+  for (size_t s = 0; s + 1 < cu.size(); ++s)
+    in.chunks.max_q = std::max<int64_t>(in.chunks.max_q, cu[s + 1] - cu[s]);
+  in.chunks.max_s = b.max_s;
+  auto lora_step = [&](const LoraSegments& segs, const int64_t* at) {
+    LoraStep step;
+    if (segs.empty()) return step;
+    step.seg_start = pack.view(device, at[0]);
+    step.seg_slot = pack.view(device, at[1]);
+    step.row_slot = pack.view(device, at[2]);
+    step.host_seg_start = segs.start;
+    step.host_seg_slot = segs.slot;
+    for (int32_t s : segs.slot)
+      if (s >= 0) step.max_rank = std::max(step.max_rank, slot_rank_[size_t(s)]);
+    return step;
+  };
+  in.lora_tokens = lora_step(token_segs, lora_at);
+  in.lora_lm = lora_step(lm_segs, lora_at + 3);
   return in;
 }
 
-void CausalLM::attention_block(int64_t index, KvCacheLayer& cache, const ForwardBatch& batch,
-                               const StepInputs& in, const LoraPlan& lora, Tensor& hidden) {
+void CausalLM::attention_block(int64_t index, KvCacheLayer& cache, const StepInputs& in,
+                               int64_t T) {
   const DecoderLayerWeights& layer = weights_.layers[size_t(index)];
-  const int64_t T = batch.num_tokens();
-  const int64_t H = config_.hidden_size;
-  Tensor normed = backend_.alloc({T, H}, DType::F32);
-  backend_.rms_norm(hidden, layer.input_norm, float(config_.rms_norm_eps), arch_.norm_weight_offset,
-                    normed);
-  Tensor qkv = backend_.alloc({T, heads_.qkv_width()}, DType::F32);
+  const Tensor normed = ws_.normed.rows(0, T);
+  Tensor qkv = ws_.qkv.rows(0, T);
   backend_.linear(normed, layer.qkv_proj, qkv);
-  lora.apply(backend_, index,
-             {{LoraTarget::QProj, 0},
-              {LoraTarget::KProj, heads_.q_width()},
-              {LoraTarget::VProj, heads_.q_width() + heads_.kv_width()}},
-             normed, qkv);
-  backend_.rotary(qkv, in.positions, cos_sin_, heads_);
-  backend_.kv_write(qkv, in.slots, heads_, cache);
-  Tensor attn = backend_.alloc({T, heads_.q_width()}, DType::F32);
-  const float scale = float(1.0 / std::sqrt(double(heads_.head_dim)));
-  if (batch.is_prefill()) {
-    backend_.prefill_attention(qkv, in.cu_seqlens, heads_, scale, attn);
-  } else {
-    backend_.paged_attention(qkv, cache, in.block_tables, in.seqlens, heads_, scale, attn);
+  if (!in.lora_tokens.empty()) {
+    const LoraSlice slices[] = {{LoraTarget::QProj, 0},
+                                {LoraTarget::KProj, heads_.q_width()},
+                                {LoraTarget::VProj, heads_.q_width() + heads_.kv_width()}};
+    backend_.lora(normed, in.lora_tokens, index, slices, qkv);
   }
-  Tensor out = backend_.alloc({T, H}, DType::F32);
+  backend_.rotary_kv_write(qkv, in.positions, cos_sin_, heads_, in.slots, cache);
+  Tensor attn = ws_.attn.rows(0, T);
+  const float scale = float(1.0 / std::sqrt(double(heads_.head_dim)));
+  backend_.attention(qkv, cache, in.chunks, heads_, scale, attn);
+  Tensor out = ws_.out.rows(0, T);
   backend_.linear(attn, layer.o_proj, out);
-  lora.apply(backend_, index, {{LoraTarget::OProj, 0}}, attn, out);
-  backend_.add(hidden, out);
+  if (!in.lora_tokens.empty()) {
+    const LoraSlice slices[] = {{LoraTarget::OProj, 0}};
+    backend_.lora(attn, in.lora_tokens, index, slices, out);
+  }
+  Tensor hidden = ws_.hidden.rows(0, T);
+  Tensor next_normed = ws_.normed.rows(0, T);
+  backend_.add_rms_norm(hidden, out, layer.post_attention_norm, float(config_.rms_norm_eps),
+                        arch_.norm_weight_offset, next_normed);
 }
 
-void CausalLM::mlp_block(int64_t index, const LoraPlan& lora, Tensor& hidden) {
+void CausalLM::mlp_block(int64_t index, const StepInputs& in, int64_t T) {
   const DecoderLayerWeights& layer = weights_.layers[size_t(index)];
-  const int64_t T = hidden.dim(0);
-  const int64_t H = config_.hidden_size;
   const int64_t I = config_.intermediate_size;
-  Tensor normed = backend_.alloc({T, H}, DType::F32);
-  backend_.rms_norm(hidden, layer.post_attention_norm, float(config_.rms_norm_eps),
-                    arch_.norm_weight_offset, normed);
-  Tensor gate_up = backend_.alloc({T, 2 * I}, DType::F32);
+  const Tensor normed = ws_.normed.rows(0, T);
+  Tensor gate_up = ws_.gate_up.rows(0, T);
   backend_.linear(normed, layer.gate_up_proj, gate_up);
-  lora.apply(backend_, index, {{LoraTarget::GateProj, 0}, {LoraTarget::UpProj, I}}, normed,
-             gate_up);
-  Tensor act = backend_.alloc({T, I}, DType::F32);
+  if (!in.lora_tokens.empty()) {
+    const LoraSlice slices[] = {{LoraTarget::GateProj, 0}, {LoraTarget::UpProj, I}};
+    backend_.lora(normed, in.lora_tokens, index, slices, gate_up);
+  }
+  Tensor act = ws_.act.rows(0, T);
   backend_.gated_activation(gate_up, config_.activation, act);
-  Tensor out = backend_.alloc({T, H}, DType::F32);
+  Tensor out = ws_.out.rows(0, T);
   backend_.linear(act, layer.down_proj, out);
-  lora.apply(backend_, index, {{LoraTarget::DownProj, 0}}, act, out);
-  backend_.add(hidden, out);
+  if (!in.lora_tokens.empty()) {
+    const LoraSlice slices[] = {{LoraTarget::DownProj, 0}};
+    backend_.lora(act, in.lora_tokens, index, slices, out);
+  }
+  // The residual add is fused with the next layer's input norm; after the last layer the final
+  // norm runs on the head rows only, so the plain add remains.
+  Tensor hidden = ws_.hidden.rows(0, T);
+  if (index + 1 < int64_t(weights_.layers.size())) {
+    Tensor next_normed = ws_.normed.rows(0, T);
+    backend_.add_rms_norm(hidden, out, weights_.layers[size_t(index + 1)].input_norm,
+                          float(config_.rms_norm_eps), arch_.norm_weight_offset, next_normed);
+  } else {
+    backend_.add(hidden, out);
+  }
 }
 
 ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache) {
   check_batch(batch, kv_cache);
   const int64_t T = batch.num_tokens();
   const int64_t H = config_.hidden_size;
-  const StepInputs in = upload_inputs(batch);
+  const std::vector<int32_t> lm_rows = lm_rows_of(batch);
+  const StepInputs in = upload_inputs(batch, lm_rows);
 
-  Tensor hidden = backend_.alloc({T, H}, DType::F32);
+  Tensor hidden = ws_.hidden.rows(0, T);
   const float embed_scale = arch_.scale_embeddings ? float(std::sqrt(double(H))) : 1.0f;
   backend_.embedding(in.input_ids, weights_.embed_tokens, embed_scale, hidden);
-  const LoraPlan lora(batch.adapter_data, in.host_lm_rows);
+  Tensor normed = ws_.normed.rows(0, T);
+  backend_.rms_norm(hidden, weights_.layers.front().input_norm, float(config_.rms_norm_eps),
+                    arch_.norm_weight_offset, normed);
   for (int64_t l = 0; l < int64_t(weights_.layers.size()); ++l) {
-    attention_block(l, kv_cache[size_t(l)], batch, in, lora, hidden);
-    mlp_block(l, lora, hidden);
+    attention_block(l, kv_cache[size_t(l)], in, T);
+    mlp_block(l, in, T);
   }
 
   // Only the selected rows go through the final norm and head: norm is per row, so this is the
   // same as norming everything first, and skips work for prompt tokens nobody asked about.
-  const int64_t R = in.lm_rows.numel();
-  Tensor selected = backend_.alloc({R, H}, DType::F32);
+  const int64_t R = int64_t(lm_rows.size());
+  Tensor selected = ws_.lm_hidden.rows(0, R);
   backend_.gather_rows(hidden, in.lm_rows, selected);
-  Tensor normed = backend_.alloc({R, H}, DType::F32);
+  Tensor lm_normed = ws_.lm_normed.rows(0, R);
   backend_.rms_norm(selected, weights_.final_norm, float(config_.rms_norm_eps),
-                    arch_.norm_weight_offset, normed);
+                    arch_.norm_weight_offset, lm_normed);
   ForwardOutput out;
   if (batch.skip_lm_head) {
-    out.logits = normed;
+    out.logits = lm_normed;
     return out;
   }
-  out.logits = backend_.alloc({R, config_.vocab_size}, DType::F32);
-  backend_.linear(normed, weights_.lm_head, out.logits);
-  lora.apply_lm_head(backend_, normed, out.logits);
+  out.logits = ws_.logits.rows(0, R);
+  backend_.linear(lm_normed, weights_.lm_head, out.logits);
+  if (!in.lora_lm.empty()) {
+    const LoraSlice slices[] = {{LoraTarget::LmHead, 0}};
+    backend_.lora(lm_normed, in.lora_lm, 0, slices, out.logits);
+  }
   return out;
 }
 

@@ -1,8 +1,16 @@
 // A decoder-only causal LM (Llama or Gemma) written once against the backend's ops.
 //
-// forward(batch, kv_cache) follows the seeds' contract: a flat batch (prefill or decode), the
-// engine's paged KV cache, lm_head_indices and skip_lm_head. The model owns its weights and the
-// rotary table, never KV memory and never batching decisions.
+// forward(batch, kv_cache) follows the seeds' contract: a flat batch (prefill chunks or decode),
+// the engine's paged KV cache, lm_head_indices and skip_lm_head. The model owns its weights, the
+// rotary table and a workspace (activations, the step's packed inputs) planned for the largest
+// step, never KV memory and never batching decisions.
+//
+// Activations are in `activation_dtype()`: F32 on the CPU reference, BF16 (or F32 for checks at
+// full precision) on CUDA. Logits always leave the LM head in F32.
+//
+// A step's inputs are checked on the host (check_batch: every position, slot, block id,
+// sequence length, head row and adapter slot) and packed into one pinned buffer uploaded once;
+// the ops trust them.
 #pragma once
 
 #include <memory>
@@ -19,44 +27,74 @@
 namespace lorax {
 
 struct ForwardOutput {
-  Tensor logits;              // [R, V] f32; hidden states [R, H] when skip_lm_head
+  // [R, V] f32 on the backend's device; hidden states [R, H] (activation dtype) when
+  // skip_lm_head. A view of the model's workspace: valid until the next forward.
+  Tensor logits;
   Tensor speculative_logits;  // undefined: these models have no speculative heads
 };
 
 class CausalLM {
  public:
-  CausalLM(ModelConfig config, ModelWeights weights, Backend& backend);
+  CausalLM(ModelConfig config, ModelWeights weights, Backend& backend,
+           DType activation = DType::F32);
 
-  // Reads DIR/config.json (+ generation_config.json) and the safetensors weights.
-  static std::unique_ptr<CausalLM> load(const std::string& dir, Backend& backend);
+  // Reads DIR/config.json (+ generation_config.json) and the safetensors weights. activation:
+  // F32 or BF16 (weights are kept as backend.weight_dtype() says for it).
+  static std::unique_ptr<CausalLM> load(const std::string& dir, Backend& backend,
+                                        DType activation = DType::F32);
 
   const ModelConfig& config() const { return config_; }
   const Architecture& architecture() const { return arch_; }
   const ModelWeights& weights() const { return weights_; }
   HeadLayout heads() const { return heads_; }
   Backend& backend() const { return backend_; }
+  DType activation_dtype() const { return activation_; }
   int64_t max_positions() const { return cos_sin_.dim(0); }
+
+  // Plans the workspace (and the backend's scratch) for steps of up to max_tokens rows and
+  // max_sequences sequences. A larger step later grows it, once (a long prompt admitted alone).
+  void plan(int64_t max_tokens, int64_t max_sequences);
+  int64_t planned_tokens() const { return capacity_.max_tokens; }
+
+  // The adapter pool: `num_slots` slots on the backend; load_adapter puts an adapter's weights
+  // into one (nullptr empties it). Steps name slots in adapter_data.token_slot.
+  void configure_adapter_slots(int64_t num_slots);
+  void load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights);
+  int64_t adapter_slots() const { return int64_t(slot_rank_.size()); }
 
   ForwardOutput forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache);
 
  private:
-  // Device copies of one step's index arrays.
+  // Views of one step's inputs in the device step buffer.
   struct StepInputs {
-    Tensor input_ids, positions, slots, cu_seqlens, block_tables, seqlens, lm_rows;
-    std::vector<int32_t> host_lm_rows;
+    Tensor input_ids, positions, slots, lm_rows;
+    AttentionChunks chunks;
+    LoraStep lora_tokens, lora_lm;
   };
-  StepInputs upload_inputs(const ForwardBatch& batch) const;
+  // Activation buffers, [capacity rows, width] each; a step uses their first rows.
+  struct Workspace {
+    Tensor hidden, normed, qkv, attn, out, gate_up, act;
+    Tensor lm_hidden, lm_normed, logits;
+    Tensor step_host, step_device;  // packed i32 step inputs: pinned staging and device copy
+  };
   void check_batch(const ForwardBatch& batch, const std::vector<KvCacheLayer>& kv_cache) const;
-  void attention_block(int64_t index, KvCacheLayer& cache, const ForwardBatch& batch,
-                       const StepInputs& in, const LoraPlan& lora, Tensor& hidden);
-  void mlp_block(int64_t index, const LoraPlan& lora, Tensor& hidden);
+  std::vector<int32_t> lm_rows_of(const ForwardBatch& batch) const;
+  StepInputs upload_inputs(const ForwardBatch& batch, const std::vector<int32_t>& lm_rows);
+  void ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_rows, int64_t step_ints);
+  void attention_block(int64_t index, KvCacheLayer& cache, const StepInputs& in, int64_t T);
+  void mlp_block(int64_t index, const StepInputs& in, int64_t T);
 
   ModelConfig config_;
   const Architecture& arch_;
   ModelWeights weights_;
   Backend& backend_;
+  DType activation_;
   HeadLayout heads_;
-  Tensor cos_sin_;  // [max_positions, D] on the device
+  Tensor cos_sin_;  // [max_positions, D] f32 on the device
+  StepCapacity capacity_;
+  int64_t logits_rows_ = 0;  // capacity of the logits buffers
+  Workspace ws_;
+  std::vector<int64_t> slot_rank_;  // largest rank of the adapter in each slot, 0 when empty
 };
 
 }  // namespace lorax

@@ -1,23 +1,20 @@
 // The input of one forward pass, flat as in the seeds' contract: the tokens of all sequences of
 // the step concatenated, no padding. A step is either a prefill (cu_seqlen_prefill present: each
-// sequence contributes its new prompt tokens) or a decode (one token per sequence).
+// sequence contributes a chunk of new tokens, which may follow tokens cached by earlier steps:
+// the chunk is the last tokens of its seqlen) or a decode (one token per sequence).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
-
-#include "backend/lora.h"
 
 namespace lorax {
 
-// Which adapter each token of the step uses (LoRAX's AdapterBatchData, host side): the distinct
-// adapters of the batch and one index per token, -1 for the base model. The model turns runs of
-// equal indices into segments.
+// Which adapter each token of the step uses (LoRAX's AdapterBatchData, host side): the slot of
+// the backend's adapter pool holding it (CausalLM::load_adapter), -1 for the base model. The
+// model turns runs of equal slots into segments.
 struct AdapterBatchData {
-  std::vector<std::shared_ptr<const LoraWeightSet>> adapters;
-  std::vector<int32_t> token_adapter;  // [T]; empty: the whole step is the base model
-  bool empty() const { return adapters.empty() || token_adapter.empty(); }
+  std::vector<int32_t> token_slot;  // [T]; empty: the whole step is the base model
+  bool empty() const { return token_slot.empty(); }
 };
 
 struct ForwardBatch {

@@ -1,39 +1,25 @@
-// Where LoRA applies in one forward step: the runs of rows sharing an adapter, over the step's
-// tokens and over the rows that reach the LM head. The model asks it to add each targeted
-// projection's low-rank update after the base matmul; the model itself only names projections.
+// Where LoRA applies in one forward step: the runs of consecutive rows sharing an adapter slot
+// (Punica's segments), over the step's tokens or over the rows that reach the LM head.
+// Segments tile the rows from the first adapter row to the last one; base-model rows before
+// and after are in no segment, and a run of base rows between two adapters is a segment of
+// slot -1 that the ops skip. (The engine groups a step's sequences by adapter with the base
+// first, so a step has no such gaps.)
 #pragma once
 
-#include <utility>
+#include <cstddef>
+#include <cstdint>
 #include <vector>
-
-#include "backend/backend.h"
-#include "model/forward_batch.h"
 
 namespace lorax {
 
-class LoraPlan {
- public:
-  // lm_rows: the step's rows that get logits, in output order.
-  LoraPlan(const AdapterBatchData& data, const std::vector<int32_t>& lm_rows);
-
-  // y += LoRA(x) for each (target, first output column) of a (possibly fused) projection.
-  void apply(Backend& backend, int64_t layer,
-             std::initializer_list<std::pair<LoraTarget, int64_t>> targets, const Tensor& x,
-             Tensor& y) const;
-  void apply_lm_head(Backend& backend, const Tensor& x, Tensor& y) const;
-
- private:
-  struct Run {
-    int64_t begin, end;
-    int32_t adapter;
-  };
-  static std::vector<Run> runs_of(const std::vector<int32_t>& adapter_of_row);
-  std::vector<LoraSegment> segments(const std::vector<Run>& runs, int64_t layer,
-                                    LoraTarget target) const;
-
-  const AdapterBatchData& data_;
-  std::vector<Run> token_runs_;
-  std::vector<Run> lm_runs_;
+struct LoraSegments {
+  std::vector<int32_t> start;     // [S + 1]: segment s spans rows [start[s], start[s+1])
+  std::vector<int32_t> slot;      // [S]; -1 for a gap of base rows
+  std::vector<int32_t> row_slot;  // [rows], -1 for base rows
+  bool empty() const { return slot.empty(); }
 };
+
+// Segments of `row_slot` (one slot per row, -1 for the base model).
+LoraSegments lora_segments(const std::vector<int32_t>& row_slot);
 
 }  // namespace lorax

@@ -60,6 +60,28 @@ Tensor stack_rows(const std::vector<Tensor>& parts) {
   return out;
 }
 
+// A weight matrix as the backend keeps it for `activation`: converted on the host when its
+// dtype differs (cuBLASLt multiplies like with like), then uploaded.
+Tensor matrix(Backend& backend, const Tensor& host, DType activation) {
+  const DType target = backend.weight_dtype(host.dtype(), activation);
+  if (target == host.dtype()) return backend.upload(host);
+  Tensor converted = Tensor::empty(host.shape(), target);
+  const int64_t n = host.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = host.dtype() == DType::F32    ? host.data<float>()[i]
+                    : host.dtype() == DType::BF16 ? bf16_to_f32(host.data<uint16_t>()[i])
+                                                  : f16_to_f32(host.data<uint16_t>()[i]);
+    if (target == DType::F32) {
+      converted.data<float>()[i] = v;
+    } else {
+      LORAX_CHECK(target == DType::BF16 || target == DType::F16, "weights: cannot store as ",
+                  dtype_name(target));
+      converted.data<uint16_t>()[i] = target == DType::BF16 ? f32_to_bf16(v) : f32_to_f16(v);
+    }
+  }
+  return backend.upload(converted);
+}
+
 float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix, const char* which) {
   // vLLM/compressed-tensors spell it self_attn.k_scale; older checkpoints share one kv_scale.
   for (const std::string& name : {prefix + "self_attn." + which, prefix + "self_attn.kv_scale"}) {
@@ -78,28 +100,34 @@ float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix, c
 }  // namespace
 
 ModelWeights ModelWeights::load(const ModelConfig& c, const CheckpointTensors& ckpt,
-                                Backend& backend) {
+                                Backend& backend, DType activation) {
   const int64_t H = c.hidden_size, D = c.head_dim, I = c.intermediate_size;
   ModelWeights w;
-  w.embed_tokens = backend.upload(checked(ckpt, "model.embed_tokens.weight", {c.vocab_size, H}));
+  w.embed_tokens =
+      matrix(backend, checked(ckpt, "model.embed_tokens.weight", {c.vocab_size, H}), activation);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = layer_prefix(i);
     DecoderLayerWeights layer;
     layer.input_norm = backend.upload(checked(ckpt, p + "input_layernorm.weight", {H}));
-    layer.qkv_proj = backend.upload(stack_rows({
-        checked(ckpt, p + "self_attn.q_proj.weight", {c.num_heads * D, H}),
-        checked(ckpt, p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}),
-        checked(ckpt, p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}),
-    }));
-    layer.o_proj =
-        backend.upload(checked(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}));
+    layer.qkv_proj = matrix(backend,
+                            stack_rows({
+                                checked(ckpt, p + "self_attn.q_proj.weight", {c.num_heads * D, H}),
+                                checked(ckpt, p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}),
+                                checked(ckpt, p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}),
+                            }),
+                            activation);
+    layer.o_proj = matrix(
+        backend, checked(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}), activation);
     layer.post_attention_norm =
         backend.upload(checked(ckpt, p + "post_attention_layernorm.weight", {H}));
-    layer.gate_up_proj = backend.upload(stack_rows({
-        checked(ckpt, p + "mlp.gate_proj.weight", {I, H}),
-        checked(ckpt, p + "mlp.up_proj.weight", {I, H}),
-    }));
-    layer.down_proj = backend.upload(checked(ckpt, p + "mlp.down_proj.weight", {H, I}));
+    layer.gate_up_proj = matrix(backend,
+                                stack_rows({
+                                    checked(ckpt, p + "mlp.gate_proj.weight", {I, H}),
+                                    checked(ckpt, p + "mlp.up_proj.weight", {I, H}),
+                                }),
+                                activation);
+    layer.down_proj =
+        matrix(backend, checked(ckpt, p + "mlp.down_proj.weight", {H, I}), activation);
     layer.k_scale = optional_scale(ckpt, p, "k_scale");
     layer.v_scale = optional_scale(ckpt, p, "v_scale");
     w.layers.push_back(std::move(layer));
@@ -110,7 +138,7 @@ ModelWeights ModelWeights::load(const ModelConfig& c, const CheckpointTensors& c
   } else {
     LORAX_CHECK(ckpt.contains("lm_head.weight"), ckpt.source(),
                 ": missing tensor 'lm_head.weight' (tie_word_embeddings is false)");
-    w.lm_head = backend.upload(checked(ckpt, "lm_head.weight", {c.vocab_size, H}));
+    w.lm_head = matrix(backend, checked(ckpt, "lm_head.weight", {c.vocab_size, H}), activation);
   }
   return w;
 }
@@ -154,8 +182,9 @@ Tensor filled(const Shape& shape, float value) {
 
 }  // namespace
 
-ModelWeights ModelWeights::random(const ModelConfig& c, DType dtype, uint64_t seed,
-                                  Backend& backend) {
+ModelWeights ModelWeights::random(const ModelConfig& c, DType stored, uint64_t seed,
+                                  Backend& backend, DType activation) {
+  const DType dtype = backend.weight_dtype(stored, activation);
   const int64_t H = c.hidden_size, D = c.head_dim, I = c.intermediate_size;
   SplitMix rng{seed};
   const float in_scale = 1.0f / std::sqrt(float(H));

@@ -31,12 +31,13 @@ struct ModelWeights {
   Tensor lm_head;     // [V, H]; the embedding table itself when tied
 
   // Loads and checks every tensor (dtype and shape, expected vs actual, naming file and tensor).
+  // Matrices are kept as backend.weight_dtype(stored, activation) says; norms as stored.
   static ModelWeights load(const ModelConfig& config, const CheckpointTensors& checkpoint,
-                           Backend& backend);
+                           Backend& backend, DType activation = DType::F32);
   // Random weights in memory for benchmarks and tests (uniform, scaled like an initialised
   // model so activations stay finite). Deterministic in `seed`.
   static ModelWeights random(const ModelConfig& config, DType dtype, uint64_t seed,
-                             Backend& backend);
+                             Backend& backend, DType activation = DType::F32);
   size_t nbytes() const;  // all distinct weight bytes (a tied head counted once)
 };
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/sampling.h"
+#include "backend/sampling.h"
 #include "server/generation_run.h"
 #include "server/json_body.h"
 #include "server/token_text.h"

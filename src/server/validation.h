@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/sampling.h"
+#include "backend/sampling.h"
 #include "server/api_error.h"
 #include "server/json_body.h"
 #include "server/server_context.h"

@@ -1,6 +1,7 @@
 // CPU ops against straightforward float64 loops on random inputs at several sizes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -96,29 +97,73 @@ TEST(CpuOps, RmsNormWithAndWithoutGemmaOffset) {
   }
 }
 
-TEST(CpuOps, PagedAttentionMatchesPrefillAttentionOnTheLastToken) {
+// Causal attention over the paged cache, computed straight from the definition in float64.
+std::vector<double> reference_attention(const Tensor& qkv, const HeadLayout& heads, float scale,
+                                        int64_t row) {
+  const int64_t D = heads.head_dim, width = heads.qkv_width();
+  const int64_t group = heads.num_heads / heads.num_kv_heads;
+  const float* x = qkv.data<float>();
+  std::vector<double> out(size_t(heads.q_width()), 0.0);
+  for (int64_t h = 0; h < heads.num_heads; ++h) {
+    const int64_t kvh = h / group;
+    std::vector<double> scores;
+    for (int64_t j = 0; j <= row; ++j) {
+      double dot = 0;
+      for (int64_t d = 0; d < D; ++d)
+        dot += double(x[row * width + h * D + d]) * x[j * width + heads.q_width() + kvh * D + d];
+      scores.push_back(dot * scale);
+    }
+    const double max = *std::max_element(scores.begin(), scores.end());
+    double sum = 0;
+    for (double& v : scores) sum += (v = std::exp(v - max));
+    for (int64_t j = 0; j <= row; ++j)
+      for (int64_t d = 0; d < D; ++d)
+        out[size_t(h * D + d)] += scores[size_t(j)] / sum *
+                                  x[j * width + heads.q_width() + heads.kv_width() + kvh * D + d];
+  }
+  return out;
+}
+
+// A prompt read in chunks (13 tokens, then 7 after them, then a decode of the last) over a
+// cache in scattered blocks gives every row what causal attention over the whole prompt gives.
+TEST(CpuOps, AttentionOverChunksAndDecodeMatchesTheDefinition) {
   std::mt19937 rng(4);
   CpuBackend backend(2);
   const HeadLayout heads{4, 2, 8};
   const int64_t len = 21, block = 4;
+  const float scale = 0.35f;
   const Tensor qkv = random_f32({len, heads.qkv_width()}, rng);
-  Tensor prefill_out = Tensor::empty({len, heads.q_width()}, DType::F32);
-  Tensor cu = backend.upload_i32({0, int32_t(len)});
-  backend.prefill_attention(qkv, cu, heads, 0.35f, prefill_out);
   KvCacheLayer cache{Tensor::zeros({8, block, 2, 8}, DType::F32),
                      Tensor::zeros({8, block, 2, 8}, DType::F32)};
-  // scattered, out-of-order blocks
-  const std::vector<int32_t> table = {6, 2, 7, 0, 5, 1};
+  const std::vector<int32_t> table = {6, 2, 7, 0, 5, 1};  // scattered, out-of-order blocks
   std::vector<int32_t> slots;
   for (int64_t p = 0; p < len; ++p) slots.push_back(table[p / block] * block + int32_t(p % block));
-  backend.kv_write(qkv, backend.upload_i32(slots), heads, cache);
-  Tensor decode_out = Tensor::empty({1, heads.q_width()}, DType::F32);
-  const Tensor last = qkv.rows(len - 1, len).clone();
-  backend.paged_attention(last, cache, backend.upload_i32(table).reshape({1, 6}),
-                          backend.upload_i32({int32_t(len)}), heads, 0.35f, decode_out);
-  for (int64_t i = 0; i < heads.q_width(); ++i)
-    EXPECT_NEAR(decode_out.data<float>()[i],
-                prefill_out.data<float>()[(len - 1) * heads.q_width() + i], 1e-5);
+  // Every position 0 in a one-row table of cos 1, sin 0: the rotation leaves q and k as they are.
+  const Tensor positions = backend.upload_i32(std::vector<int32_t>(size_t(len), 0));
+  Tensor no_rotation = Tensor::zeros({1, 8}, DType::F32);
+  for (int64_t d = 0; d < 4; ++d) no_rotation.data<float>()[d] = 1.0f;
+  const int64_t chunks[][2] = {{0, 13}, {13, 20}, {20, 21}};
+  for (const auto& [begin, end] : chunks) {
+    Tensor rows = qkv.rows(begin, end).clone();
+    backend.rotary_kv_write(rows, positions.rows(0, end - begin), no_rotation, heads,
+                            backend.upload_i32({slots.begin() + begin, slots.begin() + end}),
+                            cache);
+    AttentionChunks c;
+    c.cu_seqlens_q = backend.upload_i32({0, int32_t(end - begin)});
+    c.seqlens_k = backend.upload_i32({int32_t(end)});
+    c.block_tables = backend.upload_i32(table).reshape({1, 6});
+    c.max_q = end - begin;
+    c.max_s = end;
+    Tensor out = Tensor::empty({end - begin, heads.q_width()}, DType::F32);
+    backend.attention(rows, cache, c, heads, scale, out);
+    for (int64_t r = begin; r < end; ++r) {
+      const auto expected = reference_attention(qkv, heads, scale, r);
+      for (int64_t i = 0; i < heads.q_width(); ++i)
+        ASSERT_NEAR(out.data<float>()[(r - begin) * heads.q_width() + i], expected[size_t(i)],
+                    1e-5)
+            << "row " << r << " column " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -38,10 +38,12 @@ Tensor prompt_logits(CausalLM& model, const std::vector<int32_t>& ids, DType kv_
   batch.seqlen = {int32_t(ids.size())};
   batch.max_s = int64_t(ids.size());
   if (adapter) {
-    batch.adapter_data.adapters = {adapter};
-    batch.adapter_data.token_adapter.assign(ids.size(), 0);
+    if (model.adapter_slots() == 0) model.configure_adapter_slots(1);
+    model.load_adapter(0, adapter);
+    batch.adapter_data.token_slot.assign(ids.size(), 0);
   }
-  return model.forward(batch, cache.layers()).logits;
+  // The logits are a view of the model's workspace: copy them out before the next forward.
+  return model.backend().download(model.forward(batch, cache.layers()).logits).clone();
 }
 
 double max_logprob_error(const Tensor& ours, const Tensor& reference) {

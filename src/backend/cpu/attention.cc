@@ -19,9 +19,6 @@ void rotary(ThreadPool& pool, Tensor& qkv, const Tensor& positions, const Tensor
   LORAX_CHECK(qkv.numel() == T * width && cos_sin.dim(1) == D, "rotary: bad shapes ",
               qkv.describe(), " ", cos_sin.describe());
   const int32_t* pos = positions.data<int32_t>();
-  for (int64_t t = 0; t < T; ++t)
-    LORAX_CHECK(pos[t] >= 0 && pos[t] < cos_sin.dim(0), "position ", pos[t],
-                " is beyond the model's rotary table (", cos_sin.dim(0), " positions)");
   float* data = qkv.data<float>();
   const float* table = cos_sin.data<float>();
   pool.parallel_for(T, [&](int64_t t) {
@@ -96,14 +93,11 @@ void kv_write(const Tensor& qkv, const Tensor& slots, const HeadLayout& heads,
               KvCacheLayer& cache) {
   const int64_t T = slots.numel();
   const int64_t kv = heads.kv_width();
-  const int64_t total_slots = cache.num_blocks() * cache.block_size();
   const size_t row_bytes = size_t(kv) * dtype_size(cache.k.dtype());
   const int32_t* slot = slots.data<int32_t>();
   const float* data = qkv.data<float>();
   for (int64_t t = 0; t < T; ++t) {
     if (slot[t] < 0) continue;
-    LORAX_CHECK(slot[t] < total_slots, "kv_write: slot ", slot[t], " beyond the cache (",
-                total_slots, " slots)");
     const float* k = data + t * heads.qkv_width() + heads.q_width();
     const float* v = k + kv;
     store_row(k, kv, cache.k_scale, cache.k.dtype(),
@@ -113,91 +107,52 @@ void kv_write(const Tensor& qkv, const Tensor& slots, const HeadLayout& heads,
   }
 }
 
-void prefill_attention(ThreadPool& pool, const Tensor& qkv, const Tensor& cu_seqlens,
-                       const HeadLayout& heads, float scale, Tensor& out) {
-  const int64_t B = cu_seqlens.numel() - 1;
-  const int64_t D = heads.head_dim;
-  const int64_t width = heads.qkv_width();
-  const int64_t group = heads.num_heads / heads.num_kv_heads;
-  const int32_t* cu = cu_seqlens.data<int32_t>();
-  const float* data = qkv.data<float>();
-  float* op = out.data<float>();
-  const int64_t out_width = heads.q_width();
-  // One task per (sequence, query head): independent, and each walks its keys once per query.
-  pool.parallel_for(B * heads.num_heads, [&](int64_t task) {
-    const int64_t b = task / heads.num_heads;
-    const int64_t h = task % heads.num_heads;
-    const int64_t kvh = h / group;
-    const int64_t begin = cu[b];
-    const int64_t len = cu[b + 1] - cu[b];
-    std::vector<float> scores(size_t(std::max<int64_t>(len, 1)));
-    for (int64_t i = 0; i < len; ++i) {
-      const float* q = data + (begin + i) * width + h * D;
-      for (int64_t j = 0; j <= i; ++j) {
-        const float* k = data + (begin + j) * width + heads.q_width() + kvh * D;
-        scores[j] = dot(q, k, D) * scale;
-      }
-      softmax(scores.data(), i + 1);
-      float* o = op + (begin + i) * out_width + h * D;
-      std::fill(o, o + D, 0.0f);
-      for (int64_t j = 0; j <= i; ++j) {
-        const float* v = data + (begin + j) * width + heads.q_width() + heads.kv_width() + kvh * D;
-        const float p = scores[j];
-        for (int64_t d = 0; d < D; ++d) o[d] += p * v[d];
-      }
-    }
-  });
-}
-
-void paged_attention(ThreadPool& pool, const Tensor& qkv, const KvCacheLayer& cache,
-                     const Tensor& block_tables, const Tensor& seqlens, const HeadLayout& heads,
-                     float scale, Tensor& out) {
-  const int64_t B = seqlens.numel();
+void attention(ThreadPool& pool, const Tensor& qkv, const KvCacheLayer& cache,
+               const AttentionChunks& chunks, const HeadLayout& heads, float scale, Tensor& out) {
+  const int64_t B = chunks.num_sequences();
   const int64_t D = heads.head_dim;
   const int64_t width = heads.qkv_width();
   const int64_t group = heads.num_heads / heads.num_kv_heads;
   const int64_t block_size = cache.block_size();
-  const int64_t max_blocks = block_tables.dim(1);
+  const int64_t max_blocks = chunks.block_tables.dim(1);
   const int64_t kv = heads.kv_width();
   const DType dtype = cache.k.dtype();
   const size_t elem = dtype_size(dtype);
-  const int32_t* lens = seqlens.data<int32_t>();
-  const int32_t* tables = block_tables.data<int32_t>();
-  for (int64_t b = 0; b < B; ++b) {
-    LORAX_CHECK(lens[b] >= 1 && lens[b] <= max_blocks * block_size, "paged_attention: seqlen ",
-                lens[b], " does not fit its block table");
-    for (int64_t blk = 0; blk < (lens[b] + block_size - 1) / block_size; ++blk) {
-      const int32_t id = tables[b * max_blocks + blk];
-      LORAX_CHECK(id >= 0 && id < cache.num_blocks(), "paged_attention: block ", id,
-                  " outside the cache");
-    }
-  }
+  const int32_t* cu = chunks.cu_seqlens_q.data<int32_t>();
+  const int32_t* lens = chunks.seqlens_k.data<int32_t>();
+  const int32_t* tables = chunks.block_tables.data<int32_t>();
   const float* data = qkv.data<float>();
   float* op = out.data<float>();
+  // One task per (sequence, query head): independent, and each walks the keys once per query.
   pool.parallel_for(B * heads.num_heads, [&](int64_t task) {
     const int64_t b = task / heads.num_heads;
     const int64_t h = task % heads.num_heads;
     const int64_t kvh = h / group;
-    const int64_t len = lens[b];
-    std::vector<float> scores(static_cast<size_t>(len));
+    const int64_t q_len = cu[b + 1] - cu[b];
+    const int64_t first_pos = lens[b] - q_len;  // position of the chunk's first query
+    std::vector<float> scores(static_cast<size_t>(lens[b]));
     std::vector<float> scratch(static_cast<size_t>(D));
-    const float* q = data + b * width + h * D;
     auto row_offset = [&](int64_t pos) {
       const int64_t block = tables[b * max_blocks + pos / block_size];
       return (size_t(block * block_size + pos % block_size) * size_t(kv) + size_t(kvh * D)) * elem;
     };
-    for (int64_t j = 0; j < len; ++j) {
-      const void* src = static_cast<const char*>(cache.k.raw()) + row_offset(j);
-      scores[j] = dot(q, load_row(src, D, dtype, cache.k_scale, scratch.data()), D) * scale;
-    }
-    softmax(scores.data(), len);
-    float* o = op + b * heads.q_width() + h * D;
-    std::fill(o, o + D, 0.0f);
-    for (int64_t j = 0; j < len; ++j) {
-      const void* src = static_cast<const char*>(cache.v.raw()) + row_offset(j);
-      const float* v = load_row(src, D, dtype, cache.v_scale, scratch.data());
-      const float p = scores[j];
-      for (int64_t d = 0; d < D; ++d) o[d] += p * v[d];
+    for (int64_t i = 0; i < q_len; ++i) {
+      const int64_t row = cu[b] + i;
+      const int64_t visible = first_pos + i + 1;  // causal: keys 0 .. own position
+      const float* q = data + row * width + h * D;
+      for (int64_t j = 0; j < visible; ++j) {
+        const void* src = static_cast<const char*>(cache.k.raw()) + row_offset(j);
+        scores[j] = dot(q, load_row(src, D, dtype, cache.k_scale, scratch.data()), D) * scale;
+      }
+      softmax(scores.data(), visible);
+      float* o = op + row * heads.q_width() + h * D;
+      std::fill(o, o + D, 0.0f);
+      for (int64_t j = 0; j < visible; ++j) {
+        const void* src = static_cast<const char*>(cache.v.raw()) + row_offset(j);
+        const float* v = load_row(src, D, dtype, cache.v_scale, scratch.data());
+        const float p = scores[j];
+        for (int64_t d = 0; d < D; ++d) o[d] += p * v[d];
+      }
     }
   });
 }

@@ -1,4 +1,6 @@
-#include "engine/sampling.h"
+#include "backend/sampling.h"
+
+#include <random>
 
 #include <algorithm>
 #include <cmath>
@@ -94,9 +96,10 @@ std::vector<size_t> typical_order(const std::vector<double>& probs, double mass)
 
 }  // namespace
 
-int32_t sample_token(const float* raw, int64_t vocab, const SamplingParams& params,
-                     std::mt19937_64& rng, const std::vector<int32_t>& tokens,
-                     size_t prompt_len) {
+namespace {
+
+int32_t choose(const float* raw, int64_t vocab, const SamplingParams& params, std::mt19937_64& rng,
+               const std::vector<int32_t>& tokens, size_t prompt_len) {
   std::vector<float> logits(raw, raw + vocab);
   if (params.penalised()) apply_penalties(logits, params, tokens, prompt_len);
   if (params.temperature <= 0.0f) return argmax(logits.data(), vocab);
@@ -135,13 +138,21 @@ int32_t sample_token(const float* raw, int64_t vocab, const SamplingParams& para
   return ids[pick(rng)];
 }
 
-TokenLogprob describe_token(const float* logits, int64_t vocab, int32_t id, int top_k) {
+}  // namespace
+
+TokenLogprob sample_row(const float* logits, int64_t vocab, const SampleRow& row) {
+  int32_t id = row.forced_id;
+  if (id < 0) {
+    std::mt19937_64 rng(row.params.seed ^ (row.draw_index * 0x9e3779b97f4a7c15ull));
+    const std::vector<int32_t> tokens(row.history.begin(), row.history.end());
+    id = choose(logits, vocab, row.params, rng, tokens, row.prompt_len);
+  }
   std::vector<float> lp;
   log_softmax(logits, vocab, lp);
   TokenLogprob out;
   out.id = id;
   out.logprob = lp[size_t(id)];
-  if (top_k > 0) out.top = top_logprobs(lp, top_k);
+  if (row.top_logprobs > 0) out.top = top_logprobs(lp, row.top_logprobs);
   return out;
 }
 
