@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/lora_adapter.h"
-#include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "fuzz_input.h"
 
@@ -26,13 +25,12 @@ lorax::ModelConfig small_base() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const lorax::ModelConfig base = small_base();
-  static lorax::CpuBackend backend(1);
   const auto parts = lorax::fuzz::split_parts(data, size, 2);
   if (parts.size() != 2) return 0;
   try {
     const auto weights = lorax::SafetensorsFile::parse(
         lorax::MappedFile::from_bytes("adapter_model.safetensors", std::string(parts[1])));
-    lorax::LoraAdapter::parse("fuzz", "fuzz-adapter", parts[0], weights, base, backend);
+    lorax::LoraAdapter::parse("fuzz", "fuzz-adapter", parts[0], weights, base);
   } catch (const lorax::Error&) {
   }
   return 0;

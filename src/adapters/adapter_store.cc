@@ -7,9 +7,9 @@
 
 namespace lorax {
 
-AdapterStore::AdapterStore(const ModelConfig& base, Backend& backend, size_t memory_budget_bytes,
+AdapterStore::AdapterStore(const ModelConfig& base, size_t memory_budget_bytes,
                            AdapterLimits limits)
-    : base_(base), backend_(backend), budget_(memory_budget_bytes), limits_(limits) {
+    : base_(base), budget_(memory_budget_bytes), limits_(limits) {
   LORAX_CHECK(limits_.max_cached_adapters > 0, "the adapter cache must hold at least one adapter");
 }
 
@@ -83,7 +83,7 @@ std::shared_ptr<const LoraAdapter> AdapterStore::find_cached(const std::string& 
 std::shared_ptr<const LoraAdapter> AdapterStore::load_and_cache(const std::string& id,
                                                                 const std::string& dir,
                                                                 bool check_registration) {
-  auto adapter = LoraAdapter::load(id, dir, base_, backend_, limits_.max_file_bytes);
+  auto adapter = LoraAdapter::load(id, dir, base_, limits_.max_file_bytes);
   LORAX_CHECK(adapter->nbytes() <= budget_, "adapter '", id, "' needs ", adapter->nbytes(),
               " bytes, more than the adapter memory budget (", budget_, ")");
   std::lock_guard<std::mutex> lock(mutex_);

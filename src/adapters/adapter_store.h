@@ -28,7 +28,7 @@ struct AdapterLimits {
 
 class AdapterStore {
  public:
-  AdapterStore(const ModelConfig& base, Backend& backend, size_t memory_budget_bytes,
+  AdapterStore(const ModelConfig& base, size_t memory_budget_bytes,
                AdapterLimits limits = {});
 
   // Registers or re-registers an id. A changed directory drops the cached copy, so the next use
@@ -67,7 +67,6 @@ class AdapterStore {
   void evict_beyond_budget();  // caller holds mutex_
 
   const ModelConfig& base_;
-  Backend& backend_;
   const size_t budget_;
   const AdapterLimits limits_;
   mutable std::mutex mutex_;

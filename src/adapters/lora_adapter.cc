@@ -219,7 +219,7 @@ constexpr size_t kMaxAdapterConfigBytes = size_t{16} << 20;
 
 std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
                                                      const std::string& dir,
-                                                     const ModelConfig& base, Backend& backend,
+                                                     const ModelConfig& base,
                                                      uint64_t max_file_bytes) {
   const auto start = std::chrono::steady_clock::now();
   const std::string where = "adapter '" + name + "' (" + dir + ")";
@@ -247,7 +247,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
       fail(where, ": ", e.what());
     }
   }();
-  auto adapter = parse(name, dir, config_text, file, base, backend);
+  auto adapter = parse(name, dir, config_text, file, base);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   log_info("loaded adapter '", name, "' from ", dir, ": ", adapter->projections_,
@@ -260,7 +260,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
                                                       const std::string& dir,
                                                       std::string_view config_json,
                                                       const SafetensorsFile& file,
-                                                      const ModelConfig& base, Backend& backend) {
+                                                      const ModelConfig& base) {
   const std::string where = "adapter '" + name + "' (" + dir + ")";
   json raw;
   try {
@@ -317,8 +317,8 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
                 ".lora_B.weight' has shape ", shape_string(b.shape()), ", expected ",
                 shape_string({m.out, r}), " (base out_features ", m.out, ", rank ", r, ")");
     LoraWeights w;
-    w.a = backend.upload(widened(a));
-    w.b = backend.upload(widened(b));
+    w.a = widened(a);
+    w.b = widened(b);
     w.scale = float(config.use_rslora ? alpha / std::sqrt(double(r)) : alpha / double(r));
     adapter->nbytes_ += w.a.nbytes() + w.b.nbytes();
     adapter->max_rank_ = std::max(adapter->max_rank_, r);
@@ -358,7 +358,7 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::from_weights(
 }
 
 std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed, Backend& backend,
+                                                         uint64_t seed,
                                                          float strength) {
   auto set = std::make_shared<LoraWeightSet>();
   set->layers.resize(size_t(base.num_layers));
@@ -369,7 +369,7 @@ std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base
       state ^= state << 13, state ^= state >> 7, state ^= state << 17;  // xorshift64
       t.data<float>()[i] = (float(state >> 40) / float(1 << 24) * 2.0f - 1.0f) * scale;
     }
-    return backend.upload(t);
+    return t;
   };
   for (const Module& m : base_modules(base)) {
     if (m.layer < 0) continue;

@@ -37,7 +37,7 @@ class LoraAdapter {
   // Throws lorax::Error naming the adapter and what is wrong; a weights file over
   // `max_file_bytes` is refused before it is opened.
   static std::shared_ptr<const LoraAdapter> load(
-      const std::string& name, const std::string& dir, const ModelConfig& base, Backend& backend,
+      const std::string& name, const std::string& dir, const ModelConfig& base,
       uint64_t max_file_bytes = kDefaultMaxAdapterFileBytes);
 
   // The checks and widening of load() on files already read: adapter_config.json's text and the
@@ -45,7 +45,7 @@ class LoraAdapter {
   static std::shared_ptr<const LoraAdapter> parse(const std::string& name, const std::string& dir,
                                                   std::string_view config_json,
                                                   const SafetensorsFile& weights,
-                                                  const ModelConfig& base, Backend& backend);
+                                                  const ModelConfig& base);
 
   // An adapter from weights already in memory (benchmarks, tests).
   static std::shared_ptr<const LoraAdapter> from_weights(const std::string& name,
@@ -73,7 +73,7 @@ class LoraAdapter {
 // Random adapters in memory, for benchmarks and the demo: every layer target at `rank`, B drawn
 // from [-strength, strength).
 std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed, Backend& backend,
+                                                         uint64_t seed,
                                                          float strength = 0.01f);
 
 }  // namespace lorax

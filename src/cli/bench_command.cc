@@ -92,7 +92,7 @@ std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const Causal
   for (int64_t i = 0; i < most; ++i)
     out.push_back(LoraAdapter::from_weights(
         "bench-" + std::to_string(i),
-        random_lora_weights(model.config(), options.adapter_rank, uint64_t(i + 1), model.backend())));
+        random_lora_weights(model.config(), options.adapter_rank, uint64_t(i + 1))));
   return out;
 }
 

@@ -115,7 +115,7 @@ DemoModel build_demo_model(Backend& backend) {
   for (int i = 0; i < 2; ++i) {
     const std::string name = i == 0 ? "demo-adapter-a" : "demo-adapter-b";
     demo.adapters.emplace_back(
-        name, LoraAdapter::from_weights(name, random_lora_weights(config, 8, uint64_t(i + 7), backend, 0.5f)));
+        name, LoraAdapter::from_weights(name, random_lora_weights(config, 8, uint64_t(i + 7), 0.5f)));
   }
   return demo;
 }

@@ -82,7 +82,7 @@ std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,
   AdapterLimits limits;
   limits.max_cached_adapters = size_t(options.max_cached_adapters);
   limits.max_file_bytes = uint64_t(options.max_adapter_file_mib) << 20;
-  auto store = std::make_unique<AdapterStore>(model.config(), model.backend(),
+  auto store = std::make_unique<AdapterStore>(model.config(),
                                               size_t(options.adapter_memory_mib) << 20, limits);
   for (const std::string& spec : options.adapters) {
     const size_t eq = spec.find('=');

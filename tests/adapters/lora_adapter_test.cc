@@ -54,7 +54,7 @@ class AdapterLoading : public ::testing::Test {
   std::unique_ptr<CausalLM> model = CausalLM::load(testing::model_dir(kModel), backend);
 
   std::shared_ptr<const LoraAdapter> load(const AdapterCopy& a) {
-    return LoraAdapter::load("test-adapter", a.dir.path(), model->config(), backend);
+    return LoraAdapter::load("test-adapter", a.dir.path(), model->config());
   }
   void expect_rejected(const AdapterCopy& a, std::initializer_list<std::string> parts) {
     try {
@@ -74,7 +74,7 @@ class AdapterLoading : public ::testing::Test {
     with.prompt_ids = without.prompt_ids = {1, 5, 9};
     with.max_new_tokens = without.max_new_tokens = 3;
     with.adapter = LoraAdapter::load("lora-all", testing::model_dir(kModel) + "/adapters/lora-all",
-                                     model->config(), backend);
+                                     model->config());
     engine.add(with);
     engine.add(without);
     int tokens = 0;
@@ -230,7 +230,7 @@ TEST_F(AdapterLoading, StoreEvictsLeastRecentlyUsedAndReloadsOnReregister) {
   const std::string root = testing::model_dir(kModel) + "/adapters/";
   const auto qv_bytes = load(AdapterCopy("lora-qv"))->nbytes();
   const auto head_bytes = load(AdapterCopy("lora-rslora-head"))->nbytes();
-  AdapterStore store(model->config(), backend, qv_bytes + head_bytes);
+  AdapterStore store(model->config(), qv_bytes + head_bytes);
   store.register_adapter("qv", root + "lora-qv");
   store.register_adapter("head", root + "lora-rslora-head");
   store.register_adapter("all", root + "lora-all");
@@ -241,7 +241,7 @@ TEST_F(AdapterLoading, StoreEvictsLeastRecentlyUsedAndReloadsOnReregister) {
   EXPECT_EQ(store.get("qv"), qv);  // cached: same object
   EXPECT_EQ(store.cached(), (std::vector<std::string>{"qv", "head"}));
   EXPECT_THROW(store.get("all"), Error);  // larger than the whole budget
-  AdapterStore roomy(model->config(), backend, qv_bytes + head_bytes + 1);
+  AdapterStore roomy(model->config(), qv_bytes + head_bytes + 1);
   roomy.register_adapter("qv", root + "lora-qv");
   roomy.register_adapter("head", root + "lora-rslora-head");
   roomy.get("qv");
@@ -262,7 +262,7 @@ TEST_F(AdapterLoading, StoreBoundsTheNumberOfAdaptersItKeeps) {
   const std::string root = testing::model_dir(kModel) + "/adapters/";
   AdapterLimits limits;
   limits.max_cached_adapters = 2;
-  AdapterStore store(model->config(), backend, size_t(1) << 30, limits);
+  AdapterStore store(model->config(), size_t(1) << 30, limits);
   // Unregistered adapters (adapter_source "local") are cached, counted and forgotten like any.
   for (const char* n : {"lora-qv", "lora-all", "lora-rslora-head"})
     store.get_unregistered(std::string("local:") + n, root + n);
@@ -270,16 +270,16 @@ TEST_F(AdapterLoading, StoreBoundsTheNumberOfAdaptersItKeeps) {
   EXPECT_TRUE(store.registered().empty());  // nothing left behind by the evicted one
   EXPECT_FALSE(store.is_registered("local:lora-qv"));
   EXPECT_THROW(store.get("local:lora-qv"), Error);  // unregistered ids are not looked up by get
-  EXPECT_THROW(AdapterStore(model->config(), backend, 1 << 20, AdapterLimits{0, 1 << 20}), Error);
+  EXPECT_THROW(AdapterStore(model->config(), 1 << 20, AdapterLimits{0, 1 << 20}), Error);
 }
 
 TEST_F(AdapterLoading, WeightsFileOverTheSizeLimitIsRefusedBeforeReading) {
   AdapterCopy a;
   const auto bytes = fs::file_size(a.dir.file("adapter_model.safetensors"));
   EXPECT_NO_THROW(
-      LoraAdapter::load("fits", a.dir.path(), model->config(), backend, /*max_file_bytes=*/bytes));
+      LoraAdapter::load("fits", a.dir.path(), model->config(), /*max_file_bytes=*/bytes));
   try {
-    LoraAdapter::load("big", a.dir.path(), model->config(), backend, bytes - 1);
+    LoraAdapter::load("big", a.dir.path(), model->config(), bytes - 1);
     FAIL() << "an adapter over the size limit loaded";
   } catch (const Error& e) {
     const std::string message = e.what();
@@ -291,14 +291,14 @@ TEST_F(AdapterLoading, WeightsFileOverTheSizeLimitIsRefusedBeforeReading) {
   // The store applies its limit the same way.
   AdapterLimits limits;
   limits.max_file_bytes = bytes - 1;
-  AdapterStore store(model->config(), backend, size_t(1) << 30, limits);
+  AdapterStore store(model->config(), size_t(1) << 30, limits);
   store.register_adapter("qv", a.dir.path());
   EXPECT_THROW(store.get("qv"), Error);
 }
 
 TEST_F(AdapterLoading, StoreIsSafeAcrossThreads) {
   const std::string root = testing::model_dir(kModel) + "/adapters/";
-  AdapterStore store(model->config(), backend, size_t(1) << 30);
+  AdapterStore store(model->config(), size_t(1) << 30);
   for (const char* n : {"lora-qv", "lora-all", "lora-rslora-head"})
     store.register_adapter(n, root + n);
   std::vector<std::thread> threads;

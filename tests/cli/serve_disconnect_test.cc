@@ -60,7 +60,7 @@ TEST(ServeDisconnect, NonStreamingRequestIsCancelledWhenItsClientLeaves) {
   CpuBackend backend(1);
   const DemoModel demo = build_demo_model(backend);
   CausalLM model(config, ModelWeights::random(config, DType::F32, 3, backend), backend);
-  AdapterStore adapters(config, backend, 1 << 20);
+  AdapterStore adapters(config, 1 << 20);
   ServiceOptions options;
   options.engine.kv.num_blocks = 256;
   EngineService service(model, options);

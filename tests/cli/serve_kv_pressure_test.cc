@@ -25,7 +25,7 @@ TEST(ServeUnderKvPressure, ConcurrentLongRequestsAllCompleteThroughPreemption) {
   CpuBackend backend(2);
   auto model = CausalLM::load(dir, backend);
   auto text = TextProcessor::from_model_dir(dir);
-  AdapterStore adapters(model->config(), backend, size_t(64) << 20);
+  AdapterStore adapters(model->config(), size_t(64) << 20);
   for (const char* name : {"lora-ben", "lora-beach"})
     adapters.register_adapter(name, dir + "/adapters/" + name);
 

@@ -165,7 +165,7 @@ class AdapterScheduling : public EngineTest {
  protected:
   std::shared_ptr<const LoraAdapter> adapter(const std::string& name) {
     return LoraAdapter::load(name, testing::model_dir("stories260K") + "/adapters/" + name,
-                             model->config(), backend);
+                             model->config());
   }
   GenerationRequest for_adapter(std::shared_ptr<const LoraAdapter> a, int64_t max_new) {
     GenerationRequest r = request({1, 403, 407}, max_new);

@@ -78,7 +78,7 @@ TEST_P(FixtureLogits, AdapterCasesMatchReference) {
   for (const auto& c : testing::load_cases(GetParam())) {
     if (!c.adapter) continue;
     const auto adapter =
-        LoraAdapter::load(*c.adapter, dir + "/adapters/" + *c.adapter, model->config(), backend);
+        LoraAdapter::load(*c.adapter, dir + "/adapters/" + *c.adapter, model->config());
     const Tensor logits = prompt_logits(*model, c.input_ids, DType::F32, adapter->weights());
     const double err = max_logprob_error(logits, c.logits);
     EXPECT_LT(err, kLogprobTolerance) << GetParam() << " " << *c.adapter << " prompt " << c.prompt;

@@ -48,7 +48,7 @@ TestServer::TestServer(TestServerOptions options) {
   service_options.max_concurrent_requests = options.max_concurrent_requests;
   service = std::make_unique<EngineService>(*model, service_options);
   if (options.tokenizer) text = text_with_chat_template(dir);
-  adapters = std::make_unique<AdapterStore>(model->config(), backend, size_t(64) << 20);
+  adapters = std::make_unique<AdapterStore>(model->config(), size_t(64) << 20);
   adapters->register_adapter("lora-ben", dir + "/adapters/lora-ben");
   adapters->register_adapter("lora-beach", dir + "/adapters/lora-beach");
   ServerContext context{*service, text ? &*text : nullptr, *adapters};
