@@ -155,6 +155,11 @@ void with_norm_width(int64_t H, const void* w, std::initializer_list<const void*
     launch(std::integral_constant<int, 1>{});
 }
 
+// Ops that launch one block per row put the rows on grid.x.
+void check_grid_rows(const char* op, int64_t rows) {
+  LORAX_CHECK(rows <= int64_t(0x7fffffff), op, ": ", rows, " rows exceed the launch limit");
+}
+
 void check_norm_args(const char* op, int64_t H, float eps) {
   LORAX_CHECK(H > 0, op, ": row width must be positive, got ", H);
   LORAX_CHECK(eps >= 0.0f, op, ": eps must be non-negative, got ", eps);
@@ -255,6 +260,7 @@ __global__ void convert_kernel(const Src* src, Dst* dst, int64_t n) {
 void embedding(const int32_t* ids, int64_t T, const void* table, DType table_dtype, int64_t H,
                float scale, void* out, DType act, cudaStream_t stream) {
   if (T <= 0 || H <= 0) return;
+  check_grid_rows("embedding", T);
   dispatch_act(act, "embedding", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
     dispatch_float(table_dtype, "embedding", "table", [&](auto table_tag) {
@@ -271,6 +277,7 @@ void gather_rows(const void* x, int64_t width, DType dtype, const int32_t* rows,
   const int64_t elem = int64_t(dtype_size(dtype));
   LORAX_CHECK(elem > 0, "gather_rows: unsupported dtype ", dtype_name(dtype));
   if (R <= 0 || width <= 0) return;
+  check_grid_rows("gather_rows", R);
   const int64_t row_bytes = width * elem;
   // The widest unit dividing the row size and both base addresses: every row start is then
   // aligned to it as well.
@@ -292,6 +299,7 @@ void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
               float weight_offset, void* out, DType act, cudaStream_t stream) {
   if (T <= 0) return;
   check_norm_args("rms_norm", H, eps);
+  check_grid_rows("rms_norm", T);
   dispatch_act(act, "rms_norm", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
     dispatch_float(w_dtype, "rms_norm", "weight", [&](auto w_tag) {
@@ -312,6 +320,7 @@ void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, i
                   cudaStream_t stream) {
   if (T <= 0) return;
   check_norm_args("add_rms_norm", H, eps);
+  check_grid_rows("add_rms_norm", T);
   dispatch_act(act, "add_rms_norm", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
     dispatch_float(w_dtype, "add_rms_norm", "weight", [&](auto w_tag) {
