@@ -24,7 +24,7 @@ namespace lorax::cuda {
 
 namespace {
 
-constexpr int kRowThreads = 256;   // embedding, gather_rows
+constexpr int kRowThreads = 256;    // embedding, gather_rows
 constexpr int kNormThreads = 1024;  // most threads a norm row may use
 constexpr int kFlatThreads = 256;   // gated_activation, add, convert
 constexpr int kMaxGridY = 65535;
@@ -44,7 +44,8 @@ __global__ void embedding_kernel(const int32_t* ids, const Table* table, int64_t
   const int64_t t = blockIdx.x;
   const Table* src = table + int64_t(ids[t]) * H;
   Act* dst = out + t * H;
-  for (int64_t i = threadIdx.x; i < H; i += blockDim.x) dst[i] = from_f32<Act>(to_f32(src[i]) * scale);
+  for (int64_t i = threadIdx.x; i < H; i += blockDim.x)
+    dst[i] = from_f32<Act>(to_f32(src[i]) * scale);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -59,8 +60,8 @@ __global__ void gather_rows_kernel(const U* x, int64_t row_units, const int32_t*
 }
 
 template <typename U>
-void launch_gather_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t R,
-                        void* out, cudaStream_t stream) {
+void launch_gather_rows(const void* x, int64_t row_bytes, const int32_t* rows, int64_t R, void* out,
+                        cudaStream_t stream) {
   const int64_t row_units = row_bytes / int64_t(sizeof(U));
   gather_rows_kernel<U><<<unsigned(R), block_threads(row_units, kRowThreads), 0, stream>>>(
       static_cast<const U*>(x), row_units, rows, static_cast<U*>(out));
@@ -91,8 +92,7 @@ __device__ __forceinline__ float inv_rms(float sum_squares, int64_t H, float eps
 
 template <typename Act, typename W, int V>
 __global__ void __launch_bounds__(kNormThreads)
-    rms_norm_kernel(const Act* x, const W* w, int64_t H, float eps, float weight_offset,
-                    Act* out) {
+    rms_norm_kernel(const Act* x, const W* w, int64_t H, float eps, float weight_offset, Act* out) {
   __shared__ float partial[32];
   const Act* src = x + int64_t(blockIdx.x) * H;
   float sum = 0.0f;
@@ -315,9 +315,8 @@ void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
   });
 }
 
-void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T,
-                  int64_t H, float eps, float weight_offset, void* out, DType act,
-                  cudaStream_t stream) {
+void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
+                  float eps, float weight_offset, void* out, DType act, cudaStream_t stream) {
   if (T <= 0) return;
   check_norm_args("add_rms_norm", H, eps);
   check_grid_rows("add_rms_norm", T);
@@ -329,16 +328,16 @@ void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, i
         constexpr int V = decltype(width)::value;
         add_rms_norm_kernel<Act, W, V>
             <<<unsigned(T), block_threads(H / V, kNormThreads), 0, stream>>>(
-                static_cast<Act*>(residual), static_cast<const Act*>(x),
-                static_cast<const W*>(w), H, eps, weight_offset, static_cast<Act*>(out));
+                static_cast<Act*>(residual), static_cast<const Act*>(x), static_cast<const W*>(w),
+                H, eps, weight_offset, static_cast<Act*>(out));
         LORAX_CUDA_CHECK_LAUNCH();
       });
     });
   });
 }
 
-void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, void* out,
-                      DType act, cudaStream_t stream) {
+void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, void* out, DType act,
+                      cudaStream_t stream) {
   if (T <= 0 || I <= 0) return;
   dispatch_act(act, "gated_activation", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
@@ -365,7 +364,8 @@ void add(void* x, const void* y, int64_t n, DType act, cudaStream_t stream) {
     Act* xp = static_cast<Act*>(x);
     const Act* yp = static_cast<const Act*>(y);
     if (is_aligned(x, 16) && is_aligned(y, 16)) {
-      add_kernel<Act, V><<<grid_blocks(n / V + 1, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
+      add_kernel<Act, V>
+          <<<grid_blocks(n / V + 1, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
     } else {
       add_kernel<Act, 1><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
     }

@@ -53,8 +53,7 @@ struct Segments {
 // ---------------------------------------------------------------------------------------------
 // shrink: scratch[r, s, k] = x[r] . A_s(slot)[k] for the rows of a segment.
 
-__device__ __forceinline__ float* scratch_at(float* scratch, int64_t row, int slice,
-                                             int max_rank) {
+__device__ __forceinline__ float* scratch_at(float* scratch, int64_t row, int slice, int max_rank) {
   return scratch + (row * kMaxLoraSlices + slice) * max_rank;
 }
 
@@ -114,7 +113,8 @@ struct ExpandTiles {
   float s[kExpandRows][kExpandRankChunk];      // read as a broadcast
 };
 
-// Stages B[o0 + c, k0 + k] (c < cols, k < kc) and scratch[r0 + j, s, k0 + k] (j < nr).
+// Stages B[o0 + c, k0 + k] (c < cols, k < kc) and scratch[r0 + j, s, k0 + k], zero for the
+// rows j >= nr past the segment's end (their sums are never stored; zeros keep them defined).
 template <typename T>
 __device__ void stage_expand_tiles(const T* b, int rank, int64_t o0, int cols, int k0, int kc,
                                    const float* scratch, int64_t r0, int nr, int slice,
@@ -124,10 +124,11 @@ __device__ void stage_expand_tiles(const T* b, int rank, int64_t o0, int cols, i
     const int k = idx % kc;
     tiles.b[c][k] = to_f32(b[(o0 + c) * rank + k0 + k]);
   }
-  for (int idx = threadIdx.x; idx < nr * kc; idx += blockDim.x) {
+  for (int idx = threadIdx.x; idx < kExpandRows * kc; idx += blockDim.x) {
     const int j = idx / kc;
     const int k = idx % kc;
-    tiles.s[j][k] = scratch[((r0 + j) * kMaxLoraSlices + slice) * max_rank + k0 + k];
+    tiles.s[j][k] =
+        j < nr ? scratch[((r0 + j) * kMaxLoraSlices + slice) * max_rank + k0 + k] : 0.0f;
   }
 }
 
@@ -196,9 +197,9 @@ unsigned tile_blocks(const LoraBatch& batch, int rows_per_tile) {
 }
 
 template <typename T>
-void launch_lora(const void* x, int64_t in, const SliceSet& slices, int num_slices,
-                 int64_t max_out, const LoraBatch& batch, void* y, int64_t y_row_stride,
-                 float* scratch, cudaStream_t stream) {
+void launch_lora(const void* x, int64_t in, const SliceSet& slices, int num_slices, int64_t max_out,
+                 const LoraBatch& batch, void* y, int64_t y_row_stride, float* scratch,
+                 cudaStream_t stream) {
   const Segments segs{batch.seg_start, batch.seg_slot};
   const dim3 shrink_grid(unsigned(batch.num_segments), tile_blocks(batch, kShrinkRows),
                          unsigned(num_slices));
@@ -226,8 +227,8 @@ void lora_apply(const void* x, int64_t in, DType act, const LoraSlice* slices, i
                 cudaStream_t stream) {
   LORAX_CHECK(num_slices >= 0 && num_slices <= kMaxLoraSlices, "lora_apply: ", num_slices,
               " slices (at most ", kMaxLoraSlices, ")");
-  if (num_slices == 0 || batch.num_segments <= 0 || batch.num_rows <= 0 ||
-      batch.max_rank <= 0 || in <= 0)
+  if (num_slices == 0 || batch.num_segments <= 0 || batch.num_rows <= 0 || batch.max_rank <= 0 ||
+      in <= 0)
     return;
   SliceSet set{};
   int64_t max_out = 0;

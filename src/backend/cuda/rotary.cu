@@ -57,8 +57,8 @@ struct RotaryParams {
 };
 
 template <typename Act, typename C>
-__device__ void rotate_head(Act* head, const float* cos, const float* sin, int half,
-                            C* cache_row, float inv_scale) {
+__device__ void rotate_head(Act* head, const float* cos, const float* sin, int half, C* cache_row,
+                            float inv_scale) {
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
     const float a = to_f32(head[i]);
     const float b = to_f32(head[i + half]);
@@ -135,8 +135,9 @@ void check_args(const RotaryKvArgs& a) {
               "positive, got ", a.num_heads, " q and ", a.num_kv_heads, " kv heads");
   LORAX_CHECK(a.head_dim > 0 && a.head_dim % 2 == 0, "rotary_kv_write: head_dim must be even ",
               "and positive, got ", a.head_dim);
-  LORAX_CHECK(a.num_heads + 2 * a.num_kv_heads <= kMaxGridY, "rotary_kv_write: ",
-              a.num_heads + 2 * a.num_kv_heads, " heads per row exceed the launch limit");
+  LORAX_CHECK(a.num_heads + 2 * a.num_kv_heads <= kMaxGridY,
+              "rotary_kv_write: ", a.num_heads + 2 * a.num_kv_heads,
+              " heads per row exceed the launch limit");
   LORAX_CHECK(a.num_tokens <= int64_t(0x7fffffff), "rotary_kv_write: ", a.num_tokens,
               " tokens exceed the launch limit");
   if (a.cache_dtype == DType::F8E4M3)
