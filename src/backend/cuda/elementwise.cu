@@ -160,8 +160,7 @@ void check_grid_rows(const char* op, int64_t rows) {
   LORAX_CHECK(rows <= int64_t(0x7fffffff), op, ": ", rows, " rows exceed the launch limit");
 }
 
-void check_norm_args(const char* op, int64_t H, float eps) {
-  LORAX_CHECK(H > 0, op, ": row width must be positive, got ", H);
+void check_norm_args(const char* op, float eps) {
   LORAX_CHECK(eps >= 0.0f, op, ": eps must be non-negative, got ", eps);
 }
 
@@ -297,8 +296,8 @@ void gather_rows(const void* x, int64_t width, DType dtype, const int32_t* rows,
 
 void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
               float weight_offset, void* out, DType act, cudaStream_t stream) {
-  if (T <= 0) return;
-  check_norm_args("rms_norm", H, eps);
+  if (T <= 0 || H <= 0) return;
+  check_norm_args("rms_norm", eps);
   check_grid_rows("rms_norm", T);
   dispatch_act(act, "rms_norm", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
@@ -317,8 +316,8 @@ void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
 
 void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
                   float eps, float weight_offset, void* out, DType act, cudaStream_t stream) {
-  if (T <= 0) return;
-  check_norm_args("add_rms_norm", H, eps);
+  if (T <= 0 || H <= 0) return;
+  check_norm_args("add_rms_norm", eps);
   check_grid_rows("add_rms_norm", T);
   dispatch_act(act, "add_rms_norm", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
