@@ -848,6 +848,7 @@ void run_prefill(const Params& p, const AttentionBatch& batch, cudaStream_t stre
   LORAX_CUDA_CHECK(cudaFuncSetAttribute(prefill_kernel<T, D_MAX>,
                                         cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)));
   const int64_t row_tiles = ceil_div(int64_t(batch.max_q) * p.group, Lay::kRows);
+  LORAX_CHECK(row_tiles <= INT32_MAX, "attention: chunk of ", batch.max_q, " queries is too long");
   const dim3 grid(unsigned(row_tiles), unsigned(p.num_kv_heads), unsigned(batch.num_seqs));
   launch(prefill_kernel<T, D_MAX>, grid, dim3(Lay::kThreads), smem, stream, p);
 }
@@ -902,6 +903,55 @@ void check_batch(const PagedKvView& kv, const AttentionBatch& batch, const Atten
   LORAX_CHECK(grid_y <= 65535, "attention: ", shape.num_kv_heads, " KV heads are too many");
 }
 
+Params make_params(const void* q, int64_t q_row_stride, DType act, const PagedKvView& kv,
+                   const AttentionBatch& batch, const AttentionShape& shape, void* out) {
+  const bool fp8 = kv.dtype == DType::F8E4M3;
+  Params p;
+  p.q = q;
+  p.q_row_stride = q_row_stride;
+  p.act_bf16 = act == DType::BF16;
+  p.out = out;
+  p.k = kv.k;
+  p.v = kv.v;
+  p.cu_seqlens_q = batch.cu_seqlens_q;
+  p.seqlens_k = batch.seqlens_k;
+  p.block_tables = batch.block_tables;
+  p.max_blocks = batch.max_blocks;
+  p.block_size = kv.block_size;
+  p.block_shift = exact_log2(kv.block_size);
+  p.num_heads = shape.num_heads;
+  p.num_kv_heads = shape.num_kv_heads;
+  p.group = shape.num_heads / shape.num_kv_heads;
+  p.head_dim = shape.head_dim;
+  // The fp8 scales fold into q and the final normalisation: one multiply each instead of one per
+  // cache element.
+  p.q_mult = shape.scale * kLog2e * (fp8 ? kv.k_scale : 1.0f);
+  p.v_mult = fp8 ? kv.v_scale : 1.0f;
+  p.vec =
+      shape.head_dim == pick_d_max(shape.head_dim) && aligned_to(kv.k, 16) && aligned_to(kv.v, 16);
+  return p;
+}
+
+// Partition sizes and workspace carve-up of a decode step.
+void plan_decode(Params& p, const AttentionBatch& batch, const AttentionShape& shape,
+                 void* workspace, size_t workspace_bytes) {
+  const DecodeSplit split = decode_split(batch.num_seqs, batch.max_s, shape);
+  p.part_size = split.part_size;
+  p.num_parts = split.num_parts;
+  p.head_chunks = head_chunks(p.group);
+  p.heads_per_block = heads_per_block(p.group);
+  if (split.num_parts == 1) return;  // no partials: the workspace is not touched
+  const size_t need = partial_bytes(batch.num_seqs, split.num_parts, shape);
+  LORAX_CHECK(
+      workspace != nullptr && workspace_bytes >= need && aligned_to(workspace, sizeof(float)),
+      "attention: workspace of ", workspace_bytes, " bytes, the split decode needs ", need,
+      " (f32-aligned)");
+  const int64_t partials = int64_t(batch.num_seqs) * shape.num_heads * split.num_parts;
+  p.ws_acc = static_cast<float*>(workspace);
+  p.ws_m = p.ws_acc + partials * shape.head_dim;
+  p.ws_l = p.ws_m + partials;
+}
+
 }  // namespace
 
 size_t attention_workspace_bytes(int max_tokens, int max_seqs, int max_context,
@@ -935,51 +985,8 @@ void paged_attention(const void* q, int64_t q_row_stride, DType act, const Paged
   check_batch(kv, batch, shape, q_row_stride);
   LORAX_CHECK(q != nullptr && out != nullptr, "attention: missing q or out");
 
-  const bool fp8 = kv.dtype == DType::F8E4M3;
-  Params p;
-  p.q = q;
-  p.q_row_stride = q_row_stride;
-  p.act_bf16 = act == DType::BF16;
-  p.out = out;
-  p.k = kv.k;
-  p.v = kv.v;
-  p.cu_seqlens_q = batch.cu_seqlens_q;
-  p.seqlens_k = batch.seqlens_k;
-  p.block_tables = batch.block_tables;
-  p.max_blocks = batch.max_blocks;
-  p.block_size = kv.block_size;
-  p.block_shift = exact_log2(kv.block_size);
-  p.num_heads = shape.num_heads;
-  p.num_kv_heads = shape.num_kv_heads;
-  p.group = shape.num_heads / shape.num_kv_heads;
-  p.head_dim = shape.head_dim;
-  p.q_mult = shape.scale * kLog2e * (fp8 ? kv.k_scale : 1.0f);
-  p.v_mult = fp8 ? kv.v_scale : 1.0f;
-  p.vec =
-      shape.head_dim == pick_d_max(shape.head_dim) && aligned_to(kv.k, 16) && aligned_to(kv.v, 16);
-
-  if (batch.max_q == 1) {
-    const DecodeSplit split = decode_split(batch.num_seqs, batch.max_s, shape);
-    p.part_size = split.part_size;
-    p.num_parts = split.num_parts;
-    p.head_chunks = head_chunks(p.group);
-    p.heads_per_block = heads_per_block(p.group);
-    if (split.num_parts > 1) {
-      const size_t need = partial_bytes(batch.num_seqs, split.num_parts, shape);
-      LORAX_CHECK(
-          workspace != nullptr && workspace_bytes >= need && aligned_to(workspace, sizeof(float)),
-          "attention: workspace of ", workspace_bytes, " bytes, the split decode needs ", need,
-          " (f32-aligned)");
-      const int64_t partials = int64_t(batch.num_seqs) * shape.num_heads * split.num_parts;
-      p.ws_acc = static_cast<float*>(workspace);
-      p.ws_m = p.ws_acc + partials * shape.head_dim;
-      p.ws_l = p.ws_m + partials;
-    }
-  } else {
-    LORAX_CHECK(ceil_div(int64_t(batch.max_q) * p.group, 32) <= INT32_MAX, "attention: chunk of ",
-                batch.max_q, " queries is too long");
-  }
-
+  Params p = make_params(q, q_row_stride, act, kv, batch, shape, out);
+  if (batch.max_q == 1) plan_decode(p, batch, shape, workspace, workspace_bytes);
   switch (kv.dtype) {
     case DType::F32:
       return run_head_dim<float>(p, batch, stream);
