@@ -5,22 +5,23 @@
 // Decode (max_q == 1: one query row per sequence). decode_partition_kernel runs one block of 4
 // warps per (partition of the context, KV head x chunk of up to 4 of its query heads, sequence).
 // Each warp serves one query head of the chunk; when the GQA group has fewer than 4 heads, the
-// spare warps take interleaved slices of the partition's tokens instead. Inside a warp, the
-// D_MAX / 16 lanes of a lane group share one token (16 head-dim elements each, read straight from
-// the cache with 16-byte loads), so 32 / (D_MAX / 16) tokens are read per load instruction. Each
-// lane group keeps its own online-softmax state; the states are merged with shuffles, then across
-// warps in shared memory. A sequence with one partition writes `out` directly; otherwise every
-// partition writes (max, sum, unnormalised acc[D]) into the workspace and decode_reduce_kernel
-// (one block per (query head, sequence)) rescales and sums them, FlashDecoding style. The
-// partition size is chosen per step so that the grid has about kSplitTarget blocks, with
+// spare warps take interleaved slices of the partition's tokens instead. The warps of a block
+// walk the same K/V rows together, so a chunk's heads share each row through L1. Inside a warp,
+// the D_MAX / 16 lanes of a lane group share one token (16 head-dim elements each, read straight
+// from the cache with 16-byte loads), so 32 / (D_MAX / 16) tokens are read per load instruction.
+// Each lane group keeps its own online-softmax state; the states are merged with shuffles, then
+// across warps in shared memory. A sequence with one partition writes `out` directly; otherwise
+// every partition writes (max, sum, unnormalised acc[D]) into the workspace and
+// decode_reduce_kernel (one block per (query head, sequence)) rescales and sums them, FlashDecoding
+// style. The partition size is chosen per step so that the grid has about kSplitTarget blocks, with
 // partitions of at least kMinPartition tokens.
 //
 // Prefill and chunks (max_q > 1). prefill_kernel is FlashAttention-2 on CUDA cores: one block of
-// 128 threads per (tile of BM rows, KV head, sequence). The rows of a (sequence, KV head) are
-// its (query i, group head g) pairs in the order i * group + g, so the GQA heads of a KV head share
-// every K/V tile. K/V tiles of BN tokens are read through the block table and widened to f32 in
-// shared memory. A thread owns RM rows (with their running max and sum in registers), RM x 4
-// scores of each tile and RM x D_MAX/8 output accumulators.
+// 128 threads per (tile of BM = 64 rows, 32 for D_MAX 256; KV head; sequence). The rows of a
+// (sequence, KV head) are its (query i, group head g) pairs in the order i * group + g, so the
+// GQA heads of a KV head share every K/V tile. K/V tiles of BN = 32 tokens are read through the
+// block table and widened to f32 in shared memory. A thread owns RM rows (with their running max
+// and sum in registers), RM x 4 scores of each tile and RM x D_MAX/8 output accumulators.
 //
 // Head sizes: every kernel is instantiated for D_MAX = 64, 128 and 256. A head size D < D_MAX
 // runs on the next D_MAX with zero padding (q, k and v read as zero past D, so dot products and
