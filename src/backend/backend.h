@@ -91,6 +91,7 @@ struct StepCapacity {
   int64_t max_context = 0;    // tokens of one sequence's context
   int64_t vocab = 0;          // logits columns, for the sampling op
   int64_t max_lora_rank = 0;  // largest adapter rank the LoRA op may meet
+  HeadLayout heads;           // the attention op's heads
 };
 
 struct DeviceMemoryInfo {

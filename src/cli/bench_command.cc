@@ -4,8 +4,12 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include "core/log.h"
+#ifdef LORAX_WITH_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
 #include "core/thread_pool.h"
 #include "tokenizer/tokenizer.h"
 
@@ -23,6 +27,13 @@ ModelConfig synthetic_config(const std::string& shape) {
     c.rope.factor = 32.0, c.rope.low_freq_factor = 1.0, c.rope.high_freq_factor = 4.0;
     c.rope.original_max_position_embeddings = 8192;
     c.activation = Activation::Silu;
+  } else if (shape == "llama-3-8b") {
+    c.model_type = "llama";
+    c.vocab_size = 128256, c.hidden_size = 4096, c.intermediate_size = 14336;
+    c.num_layers = 32, c.num_heads = 32, c.num_kv_heads = 8, c.head_dim = 128;
+    c.rms_norm_eps = 1e-5, c.rope_theta = 500000.0, c.tie_word_embeddings = false;
+    c.max_position_embeddings = 8192;
+    c.activation = Activation::Silu;
   } else if (shape == "gemma-2b") {
     c.model_type = "gemma";
     c.vocab_size = 256000, c.hidden_size = 2048, c.intermediate_size = 16384;
@@ -36,7 +47,7 @@ ModelConfig synthetic_config(const std::string& shape) {
     c.num_layers = 2, c.num_heads = 4, c.num_kv_heads = 2, c.head_dim = 16;
     c.max_position_embeddings = 2048;
   } else {
-    fail("unknown bench shape '", shape, "' (llama-3.2-1b, gemma-2b, tiny)");
+    fail("unknown bench shape '", shape, "' (llama-3-8b, llama-3.2-1b, gemma-2b, tiny)");
   }
   c.validate("bench shape " + shape);
   return c;
@@ -77,11 +88,34 @@ double measure_read_bandwidth(int threads) {
 }
 
 struct Measurement {
-  int64_t batch;
-  int64_t adapters;
   double prefill_tok_s;
   double decode_tok_s;
 };
+
+// The hardware ceilings of the device the bench runs on, measured in the same run.
+struct Ceilings {
+  double bandwidth = 0;   // bytes/s a decode step's reads stream at
+  double gemm_flops = 0;  // FLOP/s of a large bf16 GEMM (0: not measured on this device)
+  std::string how;
+};
+
+Ceilings measure_ceilings(Backend& backend, int threads) {
+  Ceilings c;
+#ifdef LORAX_WITH_CUDA
+  if (auto* gpu = dynamic_cast<CudaBackend*>(&backend)) {
+    log_info("measuring the GPU's copy bandwidth and bf16 GEMM rate");
+    c.bandwidth = gpu->measure_copy_bandwidth();
+    c.gemm_flops = gpu->measure_gemm_flops();
+    c.how = "device copy (read + write)";
+    return c;
+  }
+#endif
+  (void)backend;
+  log_info("measuring memory read bandwidth");
+  c.bandwidth = measure_read_bandwidth(threads);
+  c.how = "read";
+  return c;
+}
 
 // Random LoRA adapters on every projection, made once and shared by the measurements.
 std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const CausalLM& model,
@@ -96,96 +130,164 @@ std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const Causal
   return out;
 }
 
+// Runs `batch` prompts of `prompt_tokens` through one prefill step and `decode_tokens` decode
+// steps; decode_tokens 0 measures the prefill alone.
 Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
+                    int64_t prompt_tokens, int64_t decode_tokens,
                     const std::vector<std::shared_ptr<const LoraAdapter>>& adapters,
                     int64_t adapter_count) {
-  EngineOptions engine_options = options.model.engine_options();
-  engine_options.kv.num_blocks = std::max<int64_t>(
-      engine_options.kv.num_blocks,
-      batch * ((options.prompt_tokens + options.decode_tokens) / engine_options.kv.block_size + 2));
-  engine_options.max_batch_prefill_tokens = batch * options.prompt_tokens;
+  EngineOptions engine_options;
+  engine_options.kv.block_size = options.model.block_size;
+  engine_options.kv.dtype = options.model.kv_cache_dtype == "auto"
+                                ? model.activation_dtype()
+                                : parse_dtype(options.model.kv_cache_dtype);
+  engine_options.kv.num_blocks =
+      batch * ((prompt_tokens + decode_tokens) / engine_options.kv.block_size + 2);
+  engine_options.max_batch_prefill_tokens = batch * prompt_tokens;
+  engine_options.max_running = std::max<int64_t>(batch, 1);
+  engine_options.max_active_adapters = std::max<int64_t>(adapter_count, 1);
   Engine engine(model, engine_options);
   for (int64_t b = 0; b < batch; ++b) {
     GenerationRequest r;
-    for (int64_t i = 0; i < options.prompt_tokens; ++i)
+    for (int64_t i = 0; i < prompt_tokens; ++i)
       r.prompt_ids.push_back(int32_t((i * 7919 + b * 104729 + 1) % model.config().vocab_size));
-    r.max_new_tokens = options.decode_tokens + 1;  // the first comes from the prefill
+    r.max_new_tokens = decode_tokens + 1;  // the first comes from the prefill
     r.ignore_eos = true;
     if (adapter_count > 0) r.adapter = adapters[size_t(b % adapter_count)];
     engine.add(r);
   }
   auto start = Clock::now();
-  engine.step();  // one prefill of every prompt
+  engine.step();  // one prefill of every prompt (sampling included: its results are on the host)
   const double prefill = seconds_since(start);
   start = Clock::now();
   int64_t decoded = 0;
   while (engine.has_work())
     for (const StepOutput& o : engine.step()) decoded += o.token ? 1 : 0;
   const double decode = seconds_since(start);
-  return {batch, adapter_count, double(batch * options.prompt_tokens) / prefill,
-          double(decoded) / decode};
+  return {double(batch * prompt_tokens) / prefill,
+          decode_tokens > 0 ? double(decoded) / decode : 0.0};
+}
+
+// Bytes one decode step reads: every weight except an untied embedding table (only looked up),
+// the KV cache of every sequence at the given mean context, and each distinct adapter once.
+double decode_step_bytes(const CausalLM& model, int64_t batch, double mean_context,
+                         double adapter_bytes) {
+  const ModelWeights& w = model.weights();
+  double bytes = double(w.nbytes());
+  if (w.lm_head.raw() != w.embed_tokens.raw()) bytes -= double(w.embed_tokens.nbytes());
+  const ModelConfig& c = model.config();
+  const double kv_per_token = 2.0 * double(c.num_layers * c.num_kv_heads * c.head_dim) *
+                              double(dtype_size(model.activation_dtype()));
+  return bytes + double(batch) * mean_context * kv_per_token + adapter_bytes;
+}
+
+// FLOPs of prefilling `batch` prompts of `tokens`: 2 per weight per token for every matmul (the
+// head only on the last token of each prompt), plus causal attention (QK^T and PV, half the
+// square).
+double prefill_flops(const CausalLM& model, int64_t batch, int64_t tokens) {
+  const ModelConfig& c = model.config();
+  const double H = double(c.hidden_size), I = double(c.intermediate_size);
+  const double q = double(c.num_heads * c.head_dim), kv = double(c.num_kv_heads * c.head_dim);
+  const double per_layer = H * (q + 2 * kv) + q * H + 3 * H * I;
+  const double n = double(batch * tokens);
+  const double attention = 2.0 * 2.0 * double(c.num_layers) * q * double(batch) *
+                           double(tokens) * double(tokens) / 2.0;
+  return 2.0 * n * per_layer * double(c.num_layers) +
+         2.0 * double(batch) * H * double(c.vocab_size) + attention;
+}
+
+void print_row(const char* workload, double figure, double limit, const char* unit) {
+  std::printf("| %-44s | %12.1f | %12.1f | %-20s | %8.1f%% |\n", workload, figure, limit, unit,
+              100.0 * figure / limit);
+  std::fflush(stdout);
 }
 
 }  // namespace
 
 int run_bench(const BenchOptions& options) {
-  CpuBackend backend(options.model.threads);
+  std::unique_ptr<Backend> backend = options.model.make_backend();
+  const DType activation = options.model.activation();
   std::unique_ptr<CausalLM> model;
   std::string label;
   if (!options.model.model_dir.empty()) {
-    model = CausalLM::load(options.model.model_dir, backend);
+    model = CausalLM::load(options.model.model_dir, *backend, activation);
     label = options.model.model_dir;
   } else {
     ModelConfig config = synthetic_config(options.shape);
     const DType dtype = parse_dtype(options.dtype);
     log_info("building random ", options.dtype, " weights for ", options.shape);
-    ModelWeights weights = ModelWeights::random(config, dtype, 1234, backend);
-    model = std::make_unique<CausalLM>(config, std::move(weights), backend);
+    ModelWeights weights = ModelWeights::random(config, dtype, 1234, *backend, activation);
+    model = std::make_unique<CausalLM>(config, std::move(weights), *backend, activation);
     label = options.shape + " (random " + options.dtype + ")";
   }
-  const ModelWeights& w = model->weights();
-  // Bytes a decode step must read: every weight except an untied embedding table (only looked up).
-  size_t step_bytes = w.nbytes();
-  if (w.lm_head.raw() != w.embed_tokens.raw()) step_bytes -= w.embed_tokens.nbytes();
-  log_info("measuring memory read bandwidth");
-  const double bandwidth = measure_read_bandwidth(backend.threads());
-  const double floor_steps = bandwidth / double(step_bytes);
+  const int threads = options.model.threads > 0 ? options.model.threads
+                                                : int(std::thread::hardware_concurrency());
+  const Ceilings ceilings = measure_ceilings(*backend, threads);
 
-  std::printf("\nlorax bench: %s on %s\n", label.c_str(), backend.name().c_str());
-  std::printf(
-      "weights read per decode step: %.1f MiB; read bandwidth: %.1f GB/s; "
-      "decode ceiling: %.1f steps/s\n",
-      double(step_bytes) / (1 << 20), bandwidth / 1e9, floor_steps);
-  std::printf("prompt %lld tokens, %lld decode steps\n\n", (long long)options.prompt_tokens,
+  std::printf("\nlorax bench: %s on %s, %s activations\n", label.c_str(),
+              backend->name().c_str(), std::string(dtype_name(activation)).c_str());
+  std::printf("ceilings measured in this run: %s bandwidth %.1f GB/s", ceilings.how.c_str(),
+              ceilings.bandwidth / 1e9);
+  if (ceilings.gemm_flops > 0)
+    std::printf(", bf16 GEMM %.1f TFLOP/s", ceilings.gemm_flops / 1e12);
+  std::printf("\nweights read per decode step: %.1f MiB; prompts %lld tokens, %lld decode steps\n\n",
+              decode_step_bytes(*model, 0, 0, 0) / (1 << 20), (long long)options.prompt_tokens,
               (long long)options.decode_tokens);
   const auto adapters = make_bench_adapters(*model, options);
+  const double adapter_bytes =
+      adapters.empty() ? 0.0
+                       : double(adapters[0]->nbytes()) / 4.0 * double(dtype_size(activation));
   {  // warm up: first touches of weights and buffers should not count against the base row
-    BenchOptions warm = options;
-    warm.prompt_tokens = std::min<int64_t>(options.prompt_tokens, 8);
-    warm.decode_tokens = 2;
-    measure(*model, warm, 1, adapters, 0);
+    measure(*model, options, 1, std::min<int64_t>(options.prompt_tokens, 8), 2, adapters, 0);
   }
   if (!adapters.empty())
-    std::printf("adapters: rank %lld on all seven projections, %.1f MiB each\n",
-                (long long)options.adapter_rank,
-                double(adapters[0]->nbytes()) / (1 << 20));
-  std::printf("| batch | adapters | prefill tok/s | vs base | decode tok/s | vs base | "
-              "decode ceiling tok/s | of ceiling |\n");
-  std::printf("|------:|---------:|--------------:|--------:|-------------:|--------:|"
-              "---------------------:|-----------:|\n");
+    std::printf("adapters: rank %lld on all seven projections, %.1f MiB each\n\n",
+                (long long)options.adapter_rank, adapter_bytes / (1 << 20));
+  std::printf("| %-44s | %12s | %12s | %-20s | %9s |\n", "workload", "figure", "limit", "unit",
+              "of limit");
+  std::printf("|%s|-------------:|-------------:|%s|----------:|\n", std::string(46, '-').c_str(),
+              std::string(22, '-').c_str());
+  const double mean_context = double(options.prompt_tokens) + double(options.decode_tokens) / 2;
   for (int64_t batch : options.batch_sizes) {
     std::optional<Measurement> base;
     for (int64_t count : options.adapter_counts) {
       if (count > batch) continue;  // each adapter needs at least one sequence
-      if (count > 0 && !base) base = measure(*model, options, batch, adapters, 0);
-      const Measurement m = measure(*model, options, batch, adapters, count);
+      const Measurement m = measure(*model, options, batch, options.prompt_tokens,
+                                    options.decode_tokens, adapters, count);
       if (count == 0) base = m;
-      const double ceiling = floor_steps * double(batch);
-      std::printf("| %5lld | %8lld | %13.1f | %6.2fx | %12.1f | %6.2fx | %20.1f | %9.0f%% |\n",
-                  (long long)m.batch, (long long)count, m.prefill_tok_s,
-                  m.prefill_tok_s / base->prefill_tok_s, m.decode_tok_s,
-                  m.decode_tok_s / base->decode_tok_s, ceiling, 100.0 * m.decode_tok_s / ceiling);
-      std::fflush(stdout);
+      const double bytes =
+          decode_step_bytes(*model, batch, mean_context, double(count) * adapter_bytes);
+      const double limit = ceilings.bandwidth / bytes * double(batch);
+      char name[128];
+      std::snprintf(name, sizeof(name), "decode, batch %lld, %lld adapters", (long long)batch,
+                    (long long)count);
+      print_row(name, m.decode_tok_s, limit, "tok/s (bytes)");
+      std::snprintf(name, sizeof(name), "prefill, %lld x %lld, %lld adapters", (long long)batch,
+                    (long long)options.prompt_tokens, (long long)count);
+      if (ceilings.gemm_flops > 0)
+        print_row(name, m.prefill_tok_s,
+                  ceilings.gemm_flops / prefill_flops(*model, batch, options.prompt_tokens) *
+                      double(batch * options.prompt_tokens),
+                  "tok/s (FLOPs)");
+      if (base && count > 0)
+        std::printf("|   %lld adapters vs base in this run: decode %.2fx, prefill %.2fx |\n",
+                    (long long)count, m.decode_tok_s / base->decode_tok_s,
+                    m.prefill_tok_s / base->prefill_tok_s);
+    }
+  }
+  if (options.prefill_batch > 0) {
+    const Measurement m = measure(*model, options, options.prefill_batch, options.prefill_tokens,
+                                  0, adapters, 0);
+    char name[128];
+    std::snprintf(name, sizeof(name), "prefill, %lld x %lld", (long long)options.prefill_batch,
+                  (long long)options.prefill_tokens);
+    const double flops = prefill_flops(*model, options.prefill_batch, options.prefill_tokens);
+    const double tokens = double(options.prefill_batch * options.prefill_tokens);
+    if (ceilings.gemm_flops > 0) {
+      print_row(name, m.prefill_tok_s, ceilings.gemm_flops / flops * tokens, "tok/s (FLOPs)");
+    } else {
+      std::printf("| %-44s | %12.1f | %12s | %-20s | %9s |\n", name, m.prefill_tok_s, "-",
+                  "tok/s", "-");
     }
   }
   return 0;

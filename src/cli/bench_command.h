@@ -1,6 +1,7 @@
-// `lorax bench`: prefill and decode throughput of the CPU engine on a checkpoint or on a
-// synthetic shape with random weights, each figure printed beside the memory-bandwidth floor
-// (weight bytes read per decode step over measured read bandwidth).
+// `lorax bench`: prefill and decode throughput of the engine (any --device) on a checkpoint or
+// on a synthetic shape with random weights, each figure printed beside its limit: decode against
+// the bytes a step reads (weights, KV cache, adapters) over the bandwidth measured in the same
+// run; prefill against its FLOPs over the GEMM rate measured in the same run (on a GPU).
 #pragma once
 
 #include <string>
@@ -21,6 +22,9 @@ struct BenchOptions {
   // against the base in the same run.
   std::vector<int64_t> adapter_counts = {0};
   int64_t adapter_rank = 16;
+  // A prefill-only row: prefill_batch prompts of prefill_tokens (0: none).
+  int64_t prefill_batch = 0;
+  int64_t prefill_tokens = 2048;
 };
 
 int run_bench(const BenchOptions& options);
@@ -29,7 +33,8 @@ int run_bench(const BenchOptions& options);
 // English/code/multilingual text repeated to about 1 MB.
 int run_tokenizer_bench(const std::vector<std::string>& tokenizer_paths);
 
-// Synthetic configurations: "llama-3.2-1b", "gemma-2b", "tiny". Throws for unknown names.
+// Synthetic configurations: "llama-3-8b", "llama-3.2-1b", "gemma-2b", "tiny". Throws for
+// unknown names.
 ModelConfig synthetic_config(const std::string& shape);
 
 }  // namespace lorax

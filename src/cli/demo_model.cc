@@ -97,7 +97,7 @@ std::string demo_tokenizer_json() {
   return tokenizer.dump();
 }
 
-DemoModel build_demo_model(Backend& backend) {
+DemoModel build_demo_model(Backend& backend, DType activation) {
   const ModelConfig config = demo_config();
   const nlohmann::json tokenizer_config = {
       {"bos_token", "<|begin_of_text|>"},
@@ -107,8 +107,9 @@ DemoModel build_demo_model(Backend& backend) {
        "{% endfor %}{% if add_generation_prompt %}<|assistant|>\n{% endif %}"}};
   const nlohmann::json generation_config = {{"bos_token_id", kBos}, {"eos_token_id", kEos}};
   DemoModel demo{
-      std::make_unique<CausalLM>(config, ModelWeights::random(config, DType::F32, 20260101, backend),
-                                 backend),
+      std::make_unique<CausalLM>(
+          config, ModelWeights::random(config, DType::F32, 20260101, backend, activation), backend,
+          activation),
       TextProcessor(Tokenizer::from_json_string(demo_tokenizer_json(), "built-in demo tokenizer"),
                     TokenizerConfig::from_json(&tokenizer_config, &generation_config)),
       {}};

@@ -21,7 +21,7 @@ struct DemoModel {
   std::vector<std::pair<std::string, std::shared_ptr<const LoraAdapter>>> adapters;
 };
 
-DemoModel build_demo_model(Backend& backend);
+DemoModel build_demo_model(Backend& backend, DType activation = DType::F32);
 
 // Byte-level BPE over the 256 bytes (GPT-2's byte-to-unicode alphabet), no merges, with
 // <|begin_of_text|> (256) added by the post-processor and <|end_of_text|> (257) as EOS.

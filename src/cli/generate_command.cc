@@ -164,7 +164,7 @@ void report_progress(const Engine& engine, int64_t steps, int64_t tokens, double
 int run_generate(const GenerateOptions& options, CausalLM& model, const TextProcessor* text,
                  std::istream& requests, std::ostream& results) {
   std::vector<RequestLine> lines = read_requests(requests, text);
-  Engine engine(model, options.model.engine_options());
+  Engine engine(model, options.model.engine_options(model));
   const auto adapters = make_adapter_store(options.model, model);
   std::map<uint64_t, size_t> line_of;  // engine id -> line index
   for (size_t i = 0; i < lines.size(); ++i) {

@@ -33,10 +33,10 @@ int main(int argc, char** argv) {
   gen->add_flag("!--quiet", generate_options.progress, "no progress on stderr");
 
   lorax::BenchOptions bench_options;
-  CLI::App* bench = app.add_subcommand("bench", "prefill/decode throughput on CPU");
+  CLI::App* bench = app.add_subcommand("bench", "prefill/decode throughput against the hardware");
   bench_options.model.add_to(*bench, false);
   bench->add_option("--shape", bench_options.shape,
-                    "synthetic shape: llama-3.2-1b, gemma-2b, tiny");
+                    "synthetic shape: llama-3-8b, llama-3.2-1b, gemma-2b, tiny");
   bench->add_option("--dtype", bench_options.dtype, "weights of synthetic shapes: bf16, f16, f32");
   bench->add_option("--prompt-tokens", bench_options.prompt_tokens)->check(CLI::Range(1, 1 << 20));
   bench->add_option("--decode-tokens", bench_options.decode_tokens)->check(CLI::Range(1, 1 << 20));
@@ -46,6 +46,11 @@ int main(int argc, char** argv) {
                    "distinct LoRA adapters per batch, e.g. 0,1,8,32 (0: base)")
       ->delimiter(',');
   bench->add_option("--adapter-rank", bench_options.adapter_rank)->check(CLI::Range(1, 1024));
+  bench->add_option("--prefill-batch", bench_options.prefill_batch,
+                    "add a prefill-only row of this many prompts (0: none)")
+      ->check(CLI::Range(0, 1 << 16));
+  bench->add_option("--prefill-tokens", bench_options.prefill_tokens, "tokens per prompt of it")
+      ->check(CLI::Range(1, 1 << 20));
   std::vector<std::string> bench_tokenizers;
   bench
       ->add_option("--tokenizer", bench_tokenizers,

@@ -1,5 +1,6 @@
 #include "cli/model_options.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/log.h"
@@ -9,12 +10,29 @@ namespace lorax {
 void ModelOptions::add_to(CLI::App& app, bool model_required) {
   auto* model = app.add_option("--model", model_dir, "Hugging Face checkpoint directory");
   if (model_required) model->required();
+  app.add_option("--device", device, "where the model runs: cpu, cuda or cuda:N")
+      ->check([](const std::string& spec) {
+        try {
+          parse_device(spec);
+          return std::string();
+        } catch (const Error& e) {
+          return std::string(e.what());
+        }
+      });
+  app.add_option("--activation-dtype", activation_dtype,
+                 "activations: auto (f32 on CPU, bf16 on CUDA), bf16, f32 (CUDA at full "
+                 "precision, to check against references)")
+      ->check(CLI::IsMember({"auto", "bf16", "f32"}));
+  app.add_option("--gpu-memory-utilization", gpu_memory_utilization,
+                 "share of the GPU's memory to use (weights, workspace, adapters, KV cache)")
+      ->check(CLI::Range(0.05, 1.0));
   app.add_option("--threads", threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024));
   app.add_option("--kv-cache-dtype", kv_cache_dtype,
                  "KV cache element type: auto (activation dtype, f32 on CPU), f32, bf16, f16, fp8")
       ->check(CLI::IsMember({"auto", "f32", "bf16", "f16", "fp8", "fp8_e4m3"}));
-  app.add_option("--kv-cache-tokens", kv_cache_tokens, "KV cache capacity in tokens")
-      ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--kv-cache-tokens", kv_cache_tokens,
+                 "KV cache capacity in tokens (0: from GPU memory on CUDA, 16384 on CPU)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 30));
   app.add_option("--block-size", block_size, "tokens per KV cache block")
       ->check(CLI::Range(1, 1024));
   app.add_option("--max-batch-prefill-tokens", max_batch_prefill_tokens,
@@ -43,29 +61,67 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
 }
 
-EngineOptions ModelOptions::engine_options() const {
+std::unique_ptr<Backend> ModelOptions::make_backend() const {
+  return lorax::make_backend(device_spec(), threads);
+}
+
+namespace {
+
+// KV cache tokens that fit in what --gpu-memory-utilization leaves of the device's memory.
+int64_t kv_tokens_from_memory(const ModelOptions& o, CausalLM& model, DType kv_dtype,
+                              int64_t adapter_bytes) {
+  Backend& backend = model.backend();
+  backend.synchronize();
+  const DeviceMemoryInfo memory = backend.memory_info();
+  const double budget = double(memory.total) * o.gpu_memory_utilization;
+  const double used = double(memory.total - memory.free);  // weights, workspace, libraries
+  const double left = budget - used - double(adapter_bytes);
+  const HeadLayout heads = model.heads();
+  const double per_token =
+      2.0 * double(model.config().num_layers * heads.kv_width()) * double(dtype_size(kv_dtype));
+  const int64_t tokens = left > 0 ? int64_t(left / per_token) : 0;
+  LORAX_CHECK(tokens >= o.block_size, "no GPU memory left for the KV cache: ",
+              int64_t(used) >> 20, " MiB in use of ", int64_t(budget) >> 20,
+              " MiB allowed by --gpu-memory-utilization ", o.gpu_memory_utilization,
+              " (and ", adapter_bytes >> 20, " MiB kept for adapters)");
+  log_info("KV cache: ", tokens, " tokens (", int64_t(double(tokens) * per_token) >> 20,
+           " MiB of ", dtype_name(kv_dtype), ") from ", memory.free >> 20, " MiB free of ",
+           memory.total >> 20, " MiB");
+  return tokens;
+}
+
+}  // namespace
+
+EngineOptions ModelOptions::engine_options(CausalLM& model) const {
   EngineOptions e;
   e.kv.block_size = block_size;
-  e.kv.num_blocks = (kv_cache_tokens + block_size - 1) / block_size;
-  e.kv.dtype = kv_cache_dtype == "auto" ? DType::F32 : parse_dtype(kv_cache_dtype);
+  e.kv.dtype =
+      kv_cache_dtype == "auto" ? model.activation_dtype() : parse_dtype(kv_cache_dtype);
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
   e.max_running = max_running;
   e.max_batch_total_tokens = max_batch_total_tokens;
   e.max_active_adapters = max_active_adapters;
   e.adapter_cycle_time = std::chrono::milliseconds(adapter_cycle_time_ms);
+  int64_t tokens = kv_cache_tokens;
+  if (tokens == 0 && model.backend().device() == Device::CUDA) {
+    model.plan(std::max(max_batch_prefill_tokens, max_running), max_running);
+    tokens = kv_tokens_from_memory(*this, model, e.kv.dtype, adapter_memory_mib << 20);
+  }
+  if (tokens == 0) tokens = 16384;
+  e.kv.num_blocks = (tokens + block_size - 1) / block_size;
   return e;
 }
 
 LoadedModel load_model(const ModelOptions& options) {
   LoadedModel loaded;
-  loaded.backend = std::make_unique<CpuBackend>(options.threads);
+  loaded.backend = options.make_backend();
   loaded.model = load_model(options, *loaded.backend);
   return loaded;
 }
 
-std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& backend) {
+std::unique_ptr<CausalLM> load_model(const ModelOptions& options, Backend& backend) {
   const auto start = std::chrono::steady_clock::now();
-  auto model = CausalLM::load(options.model_dir, backend);
+  auto model = CausalLM::load(options.model_dir, backend, options.activation());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ModelConfig& c = model->config();

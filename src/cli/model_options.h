@@ -1,5 +1,5 @@
-// Flags shared by every command that loads a model: where it is, how many threads, the KV
-// cache's size and dtype, and the engine's batch limits.
+// Flags shared by every command that loads a model: where it is, the device it runs on, how many
+// threads, the KV cache's size and dtype, and the engine's batch limits.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/adapter_store.h"
-#include "backend/cpu/cpu_backend.h"
+#include "backend/backend_factory.h"
 #include "engine/engine.h"
 #include "model/causal_lm.h"
 
@@ -16,9 +16,12 @@ namespace lorax {
 
 struct ModelOptions {
   std::string model_dir;
+  std::string device = "cpu";           // cpu, cuda, cuda:N
+  std::string activation_dtype = "auto";  // auto (f32 on CPU, bf16 on CUDA), bf16, f32
+  double gpu_memory_utilization = 0.90;  // share of the GPU's memory this process may use
   int threads = 0;  // 0: all hardware threads
   std::string kv_cache_dtype = "auto";
-  int64_t kv_cache_tokens = 16384;
+  int64_t kv_cache_tokens = 0;  // 0: sized from device memory on CUDA, 16384 on CPU
   int64_t block_size = 16;
   int64_t max_batch_prefill_tokens = 4096;
   int64_t max_running = 256;
@@ -31,17 +34,23 @@ struct ModelOptions {
   int64_t max_adapter_file_mib = int64_t(kDefaultMaxAdapterFileBytes >> 20);
 
   void add_to(CLI::App& app, bool model_required);
-  EngineOptions engine_options() const;
+  DeviceSpec device_spec() const { return parse_device(device); }
+  DType activation() const { return activation_dtype_for(device_spec(), activation_dtype); }
+  std::unique_ptr<Backend> make_backend() const;
+  // The engine's options for `model`. The KV cache takes --kv-cache-tokens when given; else on
+  // a GPU what --gpu-memory-utilization leaves after weights, the model's workspace (planned
+  // here) and --adapter-memory for the adapter pool; else 16384 tokens.
+  EngineOptions engine_options(CausalLM& model) const;
 };
 
 // A loaded model with the backend it runs on.
 struct LoadedModel {
-  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<Backend> backend;
   std::unique_ptr<CausalLM> model;
 };
 LoadedModel load_model(const ModelOptions& options);
 // Loads onto an existing backend, which must outlive the model. Logs what it loaded.
-std::unique_ptr<CausalLM> load_model(const ModelOptions& options, CpuBackend& backend);
+std::unique_ptr<CausalLM> load_model(const ModelOptions& options, Backend& backend);
 
 // An adapter store holding every --adapter NAME=DIR (loaded lazily, on first use).
 std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,

@@ -34,20 +34,20 @@ std::string default_name(const std::string& dir) {
 
 int run_serve(const ServeOptions& options) {
   const sigset_t signals = block_shutdown_signals();
-  CpuBackend backend(options.model.threads);
+  std::unique_ptr<Backend> backend = options.model.make_backend();
   std::unique_ptr<CausalLM> model;
   std::optional<TextProcessor> text;
   std::vector<std::pair<std::string, std::shared_ptr<const LoraAdapter>>> resident;
   const bool demo = options.model.model_dir.empty();
   if (demo) {
-    DemoModel built = build_demo_model(backend);
+    DemoModel built = build_demo_model(*backend, options.model.activation());
     model = std::move(built.model);
     text = std::move(built.text);
     resident = std::move(built.adapters);
     log_warn("no --model given: serving the built-in demo model. Its weights are RANDOM: "
              "the API works, the text is noise. Adapters: demo-adapter-a, demo-adapter-b");
   } else {
-    model = load_model(options.model, backend);
+    model = load_model(options.model, *backend);
     text = TextProcessor::from_model_dir(options.model.model_dir);
     if (!text) log_warn("no tokenizer.json: only token-id prompts can be served");
   }
@@ -55,7 +55,7 @@ int run_serve(const ServeOptions& options) {
   for (auto& [id, adapter] : resident) adapters->add_resident(id, adapter);
 
   ServiceOptions service_options;
-  service_options.engine = options.model.engine_options();
+  service_options.engine = options.model.engine_options(*model);
   service_options.max_concurrent_requests = options.max_concurrent_requests;
   EngineService service(*model, service_options);
 
@@ -74,7 +74,7 @@ int run_serve(const ServeOptions& options) {
                         limits};
   HttpServer server(std::move(context));
   const int port = server.start(options.host, options.port);
-  log_info("listening on http://", options.host, ":", port, " (", backend.name(), ")");
+  log_info("listening on http://", options.host, ":", port, " (", backend->name(), ")");
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -16,6 +16,14 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+// An error of the device that leaves it unusable (CUDA's sticky errors: an illegal address, a
+// launch failure): only a new process recovers. The engine stops the server on it, with a clear
+// log line, instead of failing one step and serving on with a broken context.
+class DeviceLostError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 // Builds a message from any streamable parts: error_message("tensor ", name, " has ", n, " dims").
 template <typename... Parts>

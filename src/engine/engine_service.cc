@@ -6,6 +6,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <cstdlib>
+
 #include "core/log.h"
 
 namespace lorax {
@@ -182,6 +184,11 @@ void EngineService::run() {
     std::vector<StepOutput> outputs;
     try {
       outputs = engine_.step();
+    } catch (const DeviceLostError& e) {
+      // The device cannot run another step: stop the process so a supervisor restarts it,
+      // rather than answer every later request with an error.
+      log_error("the device is unusable, stopping the server: ", e.what());
+      std::_Exit(EXIT_FAILURE);
     } catch (const std::exception& e) {
       // A failing step must not take the server down: fail what was running, keep serving.
       log_error("engine step failed: ", e.what(), "; cancelling the running requests");

@@ -61,6 +61,7 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     capacity_.max_sequences = std::max(sequences, capacity_.max_sequences);
     capacity_.max_context = max_positions();
     capacity_.vocab = config_.vocab_size;
+    capacity_.heads = heads_;
     const int64_t T = capacity_.max_tokens;
     ws_.hidden = backend_.alloc({T, H}, a);
     ws_.normed = backend_.alloc({T, H}, a);

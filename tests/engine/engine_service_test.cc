@@ -118,3 +118,40 @@ TEST_F(EngineServiceTest, ShutdownFinishesInFlightWithinGrace) {
 
 }  // namespace
 }  // namespace lorax
+
+namespace lorax {
+namespace {
+
+// A CPU backend whose device "fails for good" at the first matmul after arm(), as a GPU does
+// after an illegal address.
+class LosingBackend : public CpuBackend {
+ public:
+  LosingBackend() : CpuBackend(1) {}
+  void arm() { armed_ = true; }
+  void linear(const Tensor& x, const Tensor& w, Tensor& y) override {
+    if (armed_) throw DeviceLostError("illegal address (simulated)");
+    CpuBackend::linear(x, w, y);
+  }
+
+ private:
+  bool armed_ = false;
+};
+
+// A failing step of an ordinary kind cancels what ran and serves on (tested above); a lost
+// device stops the process with a line saying so.
+TEST(EngineServiceDeath, ALostDeviceStopsTheServerWithAClearMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        LosingBackend backend;
+        auto model = CausalLM::load(testing::model_dir("stories260K"), backend);
+        EngineService service(*model, ServiceOptions{});
+        backend.arm();
+        auto handle = service.submit(request({1, 403}, 4));
+        handle->next(std::chrono::seconds(30));
+      },
+      ::testing::ExitedWithCode(EXIT_FAILURE), "the device is unusable, stopping the server");
+}
+
+}  // namespace
+}  // namespace lorax

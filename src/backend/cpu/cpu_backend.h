@@ -12,7 +12,7 @@
 
 namespace lorax {
 
-class CpuBackend final : public Backend {
+class CpuBackend : public Backend {
  public:
   // threads <= 0: one per hardware thread.
   explicit CpuBackend(int threads = 0);

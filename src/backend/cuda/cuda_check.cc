@@ -22,18 +22,19 @@ bool is_sticky(cudaError_t status) {
 }
 
 void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line) {
-  const bool fatal = is_sticky(status);
-  throw CudaError(detail::error_message("CUDA error ", cudaGetErrorName(status), " (",
-                                        cudaGetErrorString(status), ") in ", expr, " at ", file,
-                                        ":", line, fatal ? "; the CUDA context is unusable" : ""),
-                  fatal);
+  const std::string message =
+      detail::error_message("CUDA error ", cudaGetErrorName(status), " (",
+                            cudaGetErrorString(status), ") in ", expr, " at ", file, ":", line);
+  if (is_sticky(status)) throw DeviceLostError(message + "; the CUDA context is unusable");
+  throw Error(message);
 }
 
 void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
-  throw CudaError(detail::error_message("cuBLAS error ", cublasLtGetStatusName(status), " (",
-                                        cublasLtGetStatusString(status), ") in ", expr, " at ",
-                                        file, ":", line),
-                  status == CUBLAS_STATUS_EXECUTION_FAILED);
+  const std::string message =
+      detail::error_message("cuBLAS error ", cublasLtGetStatusName(status), " (",
+                            cublasLtGetStatusString(status), ") in ", expr, " at ", file, ":", line);
+  if (status == CUBLAS_STATUS_EXECUTION_FAILED) throw DeviceLostError(message);
+  throw Error(message);
 }
 
 }  // namespace lorax::cuda

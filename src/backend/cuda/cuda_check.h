@@ -1,8 +1,9 @@
 // Checks for every CUDA runtime, cuBLAS(Lt) and kernel-launch call, with file and line.
 //
-// A failed call throws lorax::CudaError. Errors that leave the context unusable (sticky errors
-// such as an illegal address or a launch failure) are marked fatal: the engine stops the server
-// with a clear log line rather than failing one step and serving on (see CudaError::fatal).
+// A failed call throws lorax::Error naming the call, file and line; errors that leave the context
+// unusable (sticky errors such as an illegal address or a launch failure) throw
+// lorax::DeviceLostError, on which the engine stops the server with a clear log line rather than
+// failing one step and serving on.
 #pragma once
 
 #include <cublasLt.h>
@@ -11,16 +12,6 @@
 #include "core/error.h"
 
 namespace lorax {
-
-class CudaError : public Error {
- public:
-  CudaError(const std::string& message, bool fatal) : Error(message), fatal_(fatal) {}
-  // True when the CUDA context can no longer be used: only a new process recovers.
-  bool fatal() const { return fatal_; }
-
- private:
-  bool fatal_;
-};
 
 namespace cuda {
 bool is_sticky(cudaError_t status);

@@ -82,6 +82,7 @@ __global__ void __launch_bounds__(kShrinkThreads)
   const int s = blockIdx.z;
   const LoraSlotTable& table = slices.slice[s].table;
   const int slot = segs.slot[seg];
+  if (slot < 0) return;  // base rows between two adapters' segments
   const int rank = table.rank[slot];
   if (rank <= 0) return;
   const int64_t end = segs.start[seg + 1];
@@ -132,10 +133,10 @@ __device__ void stage_expand_tiles(const T* b, int rank, int64_t o0, int cols, i
   }
 }
 
-template <typename T>
+template <typename T, typename Y>
 __global__ void __launch_bounds__(kExpandCols)
     lora_expand_kernel(const float* scratch, int max_rank, SliceSet slices, int chunks,
-                       Segments segs, T* y, int64_t y_row_stride) {
+                       Segments segs, Y* y, int64_t y_row_stride) {
   __shared__ ExpandTiles tiles;
   const int seg = blockIdx.x;
   const int s = blockIdx.z / chunks;
@@ -143,6 +144,7 @@ __global__ void __launch_bounds__(kExpandCols)
   const int64_t o0 = int64_t(blockIdx.z % chunks) * kExpandCols;
   if (o0 >= slice.out) return;
   const int slot = segs.slot[seg];
+  if (slot < 0) return;  // base rows between two adapters' segments
   const int rank = slice.table.rank[slot];
   if (rank <= 0) return;
   const int64_t end = segs.start[seg + 1];
@@ -153,7 +155,7 @@ __global__ void __launch_bounds__(kExpandCols)
   const float scale = slice.table.scale[slot];
   const int cols = int(min(int64_t(kExpandCols), slice.out - o0));
   const int o = threadIdx.x;
-  T* y_cols = y + slice.column + o0 + o;
+  Y* y_cols = y + slice.column + o0 + o;
 
   for (int64_t r0 = first; r0 < end; r0 += int64_t(gridDim.y) * kExpandRows) {
     const int nr = int(min(int64_t(kExpandRows), end - r0));
@@ -175,8 +177,8 @@ __global__ void __launch_bounds__(kExpandCols)
 #pragma unroll
       for (int j = 0; j < kExpandRows; ++j) {
         if (j < nr) {
-          T* out = y_cols + (r0 + j) * y_row_stride;
-          *out = from_f32<T>(to_f32(*out) + scale * acc[j]);
+          Y* out = y_cols + (r0 + j) * y_row_stride;
+          *out = from_f32<Y>(to_f32(*out) + scale * acc[j]);
         }
       }
     }
@@ -196,7 +198,7 @@ unsigned tile_blocks(const LoraBatch& batch, int rows_per_tile) {
   return unsigned(std::clamp<int64_t>(std::min(tiles, budget), 1, kMaxGridYZ));
 }
 
-template <typename T>
+template <typename T, typename Y>
 void launch_lora(const void* x, int64_t in, const SliceSet& slices, int num_slices, int64_t max_out,
                  const LoraBatch& batch, void* y, int64_t y_row_stride, float* scratch,
                  cudaStream_t stream) {
@@ -210,8 +212,8 @@ void launch_lora(const void* x, int64_t in, const SliceSet& slices, int num_slic
   const int chunks = int((max_out + kExpandCols - 1) / kExpandCols);
   const dim3 expand_grid(unsigned(batch.num_segments), tile_blocks(batch, kExpandRows),
                          unsigned(num_slices * chunks));
-  lora_expand_kernel<T><<<expand_grid, kExpandCols, 0, stream>>>(
-      scratch, batch.max_rank, slices, chunks, segs, static_cast<T*>(y), y_row_stride);
+  lora_expand_kernel<T, Y><<<expand_grid, kExpandCols, 0, stream>>>(
+      scratch, batch.max_rank, slices, chunks, segs, static_cast<Y*>(y), y_row_stride);
   LORAX_CUDA_CHECK_LAUNCH();
 }
 
@@ -223,8 +225,10 @@ size_t lora_scratch_bytes(int max_rows, int max_rank) {
 }
 
 void lora_apply(const void* x, int64_t in, DType act, const LoraSlice* slices, int num_slices,
-                const LoraBatch& batch, void* y, int64_t y_row_stride, float* scratch,
-                cudaStream_t stream) {
+                const LoraBatch& batch, void* y, int64_t y_row_stride, DType y_dtype,
+                float* scratch, cudaStream_t stream) {
+  LORAX_CHECK(y_dtype == act || y_dtype == DType::F32, "lora_apply: output dtype ",
+              dtype_name(y_dtype), " for ", dtype_name(act), " activations");
   LORAX_CHECK(num_slices >= 0 && num_slices <= kMaxLoraSlices, "lora_apply: ", num_slices,
               " slices (at most ", kMaxLoraSlices, ")");
   if (num_slices == 0 || batch.num_segments <= 0 || batch.num_rows <= 0 || batch.max_rank <= 0 ||
@@ -246,7 +250,12 @@ void lora_apply(const void* x, int64_t in, DType act, const LoraSlice* slices, i
               " exceeds the launch limit");
   dispatch_act(act, "lora_apply", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_lora<T>(x, in, set, num_slices, max_out, batch, y, y_row_stride, scratch, stream);
+    if (y_dtype == DType::F32) {
+      launch_lora<T, float>(x, in, set, num_slices, max_out, batch, y, y_row_stride, scratch,
+                            stream);
+    } else {
+      launch_lora<T, T>(x, in, set, num_slices, max_out, batch, y, y_row_stride, scratch, stream);
+    }
   });
 }
 

@@ -37,7 +37,7 @@ struct LoraSlice {
 
 struct LoraBatch {
   const int32_t* seg_start = nullptr;  // [num_segments + 1] row ranges, ascending from 0
-  const int32_t* seg_slot = nullptr;   // [num_segments] slot of each segment, never -1
+  const int32_t* seg_slot = nullptr;   // [num_segments] slot of each segment; -1: skipped
   const int32_t* row_slot = nullptr;   // [num_rows] slot of each row, -1 for base rows
   int num_segments = 0;
   int num_rows = 0;  // T: rows of x and y
@@ -49,10 +49,11 @@ size_t lora_scratch_bytes(int max_rows, int max_rank);
 
 // y[r, column_s + o] += scale_s(slot) * sum_k (x[r] . A_s(slot)[k]) * B_s(slot)[o, k]
 // for every row r in a segment and every slice s with rank > 0 for that slot.
-// x: [num_rows, in] of `act`, contiguous. y: rows of y_row_stride elements of `act`.
+// x: [num_rows, in] of `act`, contiguous. y: rows of y_row_stride elements of y_dtype, which
+// is `act` or F32 (the LM head's f32 logits).
 // scratch: at least lora_scratch_bytes(num_rows, max_rank) bytes.
 void lora_apply(const void* x, int64_t in, DType act, const LoraSlice* slices, int num_slices,
-                const LoraBatch& batch, void* y, int64_t y_row_stride, float* scratch,
-                cudaStream_t stream);
+                const LoraBatch& batch, void* y, int64_t y_row_stride, DType y_dtype,
+                float* scratch, cudaStream_t stream);
 
 }  // namespace lorax::cuda
