@@ -9,6 +9,33 @@
 // Random numbers come from a counter-based generator (Philox4x32-10, core/philox.h) keyed by
 // (seed, draw_index): a seeded request draws the same number for its n-th token on every
 // backend, whatever its batch, and a draw can be replayed (speculative verification).
+//
+// The algorithm, step for step (the CUDA kernels follow it exactly; the float steps are the
+// helpers of backend/sampling_math.h, each rounded once, so a seeded draw gives the same token on
+// both backends):
+//  1. Forced row (forced_id >= 0): the token is forced_id; nothing below runs.
+//  2. Working logits: w[i] = sanitize(penalise(raw[i], seen[i], generated[i], ...)), where seen
+//     means anywhere in history, generated counts history[prompt_len:] (ids outside the vocab
+//     are skipped), and sanitize() turns NaN into -inf. Unpenalised rows skip penalise().
+//  3. Greedy (temperature not > 0): argmax of w, the lowest id on ties. Done.
+//  4. Candidates: ids ordered by descending w, ties by lower id (+0 and -0 tie); the first
+//     n = top_k of them if 0 < top_k < vocab, else all.
+//     x[j] = scaled_logit(w[c_j], w[c_0], temperature), e[j] = exp_nonpositive(x[j]) (e[0] = 1).
+//     Every sum below is the fixed-order tree sum of sampling_math.h over positions [0, n),
+//     with M(j) its prefix mass.
+//  5. top_p < 1: target = top_p * sum(e); n = 1 + the first j with M(j) >= target (n unchanged
+//     if none).
+//  6. typical_p < 1 (locally typical sampling, Meister et al.): S = sum(e),
+//     W = sum(e[j] > 0 ? e[j] * x[j] : 0), xbar = W / S (the mean scaled logit; |-log p - H| of
+//     transformers' warper is |x - xbar| up to rounding), d[j] = |x[j] - xbar|. Typical order:
+//     ascending bits of d (d >= 0, so by value; NaN last), ties by position. Keep the shortest
+//     prefix of that order, at least one, whose mass reaches target = typical_p * S, where the
+//     mass of a set is sum(e[j] if kept else 0); set e[j] = 0 for the others.
+//  7. Draw: u = philox_uniform(seed, draw_index), target = u * sum(e); the token is c_j for the
+//     first j with M(j) > target; if none (rounding), the last j with e[j] > 0; if none, j = 0.
+//  8. Report: logprob = log_softmax(raw)[token] (f64 accumulation, rounded to float), and the
+//     top_logprobs best alternatives by raw logit (NaN as -inf), ties by lower id, with their
+//     log-softmax values.
 #pragma once
 
 #include <cstdint>

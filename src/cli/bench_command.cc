@@ -196,9 +196,15 @@ double prefill_flops(const CausalLM& model, int64_t batch, int64_t tokens) {
          2.0 * double(batch) * H * double(c.vocab_size) + attention;
 }
 
-void print_row(const char* workload, double figure, double limit, const char* unit) {
-  std::printf("| %-44s | %12.1f | %12.1f | %-20s | %8.1f%% |\n", workload, figure, limit, unit,
-              100.0 * figure / limit);
+// One table row; a limit of 0 means none is known on this device (the GEMM rate of a CPU).
+void print_row(const std::string& workload, double figure, double limit, const char* unit) {
+  if (limit > 0) {
+    std::printf("| %-48s | %12.1f | %12.1f | %-14s | %8.1f%% |\n", workload.c_str(), figure,
+                limit, unit, 100.0 * figure / limit);
+  } else {
+    std::printf("| %-48s | %12.2f | %12s | %-14s | %9s |\n", workload.c_str(), figure, "-", unit,
+                "-");
+  }
   std::fflush(stdout);
 }
 
@@ -243,10 +249,10 @@ int run_bench(const BenchOptions& options) {
   if (!adapters.empty())
     std::printf("adapters: rank %lld on all seven projections, %.1f MiB each\n\n",
                 (long long)options.adapter_rank, adapter_bytes / (1 << 20));
-  std::printf("| %-44s | %12s | %12s | %-20s | %9s |\n", "workload", "figure", "limit", "unit",
+  std::printf("| %-48s | %12s | %12s | %-14s | %9s |\n", "workload", "figure", "limit", "unit",
               "of limit");
-  std::printf("|%s|-------------:|-------------:|%s|----------:|\n", std::string(46, '-').c_str(),
-              std::string(22, '-').c_str());
+  std::printf("|%s|-------------:|-------------:|%s|----------:|\n", std::string(50, '-').c_str(),
+              std::string(16, '-').c_str());
   const double mean_context = double(options.prompt_tokens) + double(options.decode_tokens) / 2;
   for (int64_t batch : options.batch_sizes) {
     std::optional<Measurement> base;
@@ -255,40 +261,36 @@ int run_bench(const BenchOptions& options) {
       const Measurement m = measure(*model, options, batch, options.prompt_tokens,
                                     options.decode_tokens, adapters, count);
       if (count == 0) base = m;
+      const std::string what = "batch " + std::to_string(batch) + ", " + std::to_string(count) +
+                               " adapters";
       const double bytes =
           decode_step_bytes(*model, batch, mean_context, double(count) * adapter_bytes);
-      const double limit = ceilings.bandwidth / bytes * double(batch);
-      char name[128];
-      std::snprintf(name, sizeof(name), "decode, batch %lld, %lld adapters", (long long)batch,
-                    (long long)count);
-      print_row(name, m.decode_tok_s, limit, "tok/s (bytes)");
-      std::snprintf(name, sizeof(name), "prefill, %lld x %lld, %lld adapters", (long long)batch,
-                    (long long)options.prompt_tokens, (long long)count);
-      if (ceilings.gemm_flops > 0)
-        print_row(name, m.prefill_tok_s,
-                  ceilings.gemm_flops / prefill_flops(*model, batch, options.prompt_tokens) *
-                      double(batch * options.prompt_tokens),
-                  "tok/s (FLOPs)");
-      if (base && count > 0)
-        std::printf("|   %lld adapters vs base in this run: decode %.2fx, prefill %.2fx |\n",
-                    (long long)count, m.decode_tok_s / base->decode_tok_s,
-                    m.prefill_tok_s / base->prefill_tok_s);
+      print_row("decode, " + what, m.decode_tok_s, ceilings.bandwidth / bytes * double(batch),
+                "tok/s (bytes)");
+      const double prefill_limit =
+          ceilings.gemm_flops > 0
+              ? ceilings.gemm_flops / prefill_flops(*model, batch, options.prompt_tokens) *
+                    double(batch * options.prompt_tokens)
+              : 0.0;
+      print_row("prefill " + std::to_string(options.prompt_tokens) + " tokens, " + what,
+                m.prefill_tok_s, prefill_limit, "tok/s (FLOPs)");
+      if (base && count > 0) {
+        print_row("  decode vs base in this run, " + what, m.decode_tok_s / base->decode_tok_s, 0,
+                  "x");
+        print_row("  prefill vs base in this run, " + what, m.prefill_tok_s / base->prefill_tok_s,
+                  0, "x");
+      }
     }
   }
   if (options.prefill_batch > 0) {
     const Measurement m = measure(*model, options, options.prefill_batch, options.prefill_tokens,
                                   0, adapters, 0);
-    char name[128];
-    std::snprintf(name, sizeof(name), "prefill, %lld x %lld", (long long)options.prefill_batch,
-                  (long long)options.prefill_tokens);
     const double flops = prefill_flops(*model, options.prefill_batch, options.prefill_tokens);
     const double tokens = double(options.prefill_batch * options.prefill_tokens);
-    if (ceilings.gemm_flops > 0) {
-      print_row(name, m.prefill_tok_s, ceilings.gemm_flops / flops * tokens, "tok/s (FLOPs)");
-    } else {
-      std::printf("| %-44s | %12.1f | %12s | %-20s | %9s |\n", name, m.prefill_tok_s, "-",
-                  "tok/s", "-");
-    }
+    print_row("prefill, " + std::to_string(options.prefill_batch) + " x " +
+                  std::to_string(options.prefill_tokens),
+              m.prefill_tok_s, ceilings.gemm_flops > 0 ? ceilings.gemm_flops / flops * tokens : 0,
+              "tok/s (FLOPs)");
   }
   return 0;
 }

@@ -11,12 +11,19 @@ build=$1
 fixtures=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
-venv="$build/e2e-venv"
-if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/requirements.txt"  # the stamp: installed and complete
+# LORAX_E2E_PYTHON: a python that already has the clients (a machine without PyPI);
+# LORAX_E2E_SERVE_ARGS: extra flags for both servers (e.g. --device cuda).
+serve_args=(${LORAX_E2E_SERVE_ARGS:-})
+python="${LORAX_E2E_PYTHON:-}"
+if [ -z "$python" ]; then
+  venv="$build/e2e-venv"
+  if ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+    cp "$here/requirements.txt" "$venv/requirements.txt"  # the stamp: installed and complete
+  fi
+  python="$venv/bin/python"
 fi
 model="$fixtures/models/stories260K"
 logs=$(mktemp -d)
@@ -31,12 +38,12 @@ wait_up() {
 }
 
 stories_port=$(free_port)
-"$build/lorax" serve --model "$model" --port "$stories_port" --api-key e2e-key --threads 1 \
+"$build/lorax" serve "${serve_args[@]}" --model "$model" --port "$stories_port" --api-key e2e-key --threads 1 \
   --adapter lora-ben="$model/adapters/lora-ben" --adapter lora-beach="$model/adapters/lora-beach" \
   >"$logs/stories.log" 2>&1 &
 pids+=($!)
 demo_port=$(free_port)
-"$build/lorax" serve --port "$demo_port" --threads 1 >"$logs/demo.log" 2>&1 &
+"$build/lorax" serve "${serve_args[@]}" --port "$demo_port" --threads 1 >"$logs/demo.log" 2>&1 &
 pids+=($!)
 wait_up "$stories_port"
 wait_up "$demo_port"
@@ -70,7 +77,7 @@ expect "curl /health needs no key" curl -sf "$url/health" -o /dev/null
 expect "curl malformed JSON gets 4xx" malformed_4xx
 
 expect "python clients (openai, lorax-client, text-generation)" \
-  "$venv/bin/python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port"
+  "$python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port"
 
 for i in "${!pids[@]}"; do
   kill -INT "${pids[$i]}"

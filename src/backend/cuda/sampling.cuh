@@ -27,12 +27,17 @@ struct DeviceSampleRow {
   uint64_t draw_index;
 };
 
-// Scratch bytes for up to max_rows rows over a vocabulary of `vocab`.
+// Scratch bytes for up to max_rows rows over a vocabulary of `vocab` (max_rows * vocab < 2^31).
+// About 36 bytes per logit: 64 rows of 128256 logits take some 300 MB.
 size_t sampling_workspace_bytes(int max_rows, int64_t vocab);
 
 // logits [rows, vocab] f32. rows_params [rows], histories: token ids the rows' history ranges
-// point into. Outputs (device): ids [rows], logprobs [rows], top_ids / top_logprobs
-// [rows, 20] (entries past a row's top_logprobs are unspecified).
+// point into (read only for penalised rows). Outputs (device): ids [rows], logprobs [rows],
+// top_ids / top_logprobs [rows, 20] (entries past a row's top_logprobs, or past the vocabulary,
+// are unspecified). A forced_id past the vocabulary is reported with a NaN logprob. The
+// workspace holds sampling_workspace_bytes(n, vocab) bytes for some n >= rows and is 256-byte
+// aligned (as cudaMalloc returns it). Logprobs are accumulated in f64 as on the CPU; they match
+// sample_row()'s to a float ulp, and the ids match exactly.
 void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow* rows_params,
             const int32_t* histories, int32_t* ids, float* logprobs, int32_t* top_ids,
             float* top_logprobs, void* workspace, size_t workspace_bytes, cudaStream_t stream);
