@@ -39,12 +39,29 @@ std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool(
   // delivers events continuously and must still notice a stop or a departed client.
   for (;;) {
     if (abort()) {
-      handle_->cancel();
-      end_ = GenerationEnd::Cancelled;
+      cancel();
       return std::nullopt;
     }
     if (auto event = handle_->next(kPollInterval)) return on_event(*event);
   }
+}
+
+std::optional<GenerationRun::Step> GenerationRun::poll(std::chrono::milliseconds timeout) {
+  if (auto event = handle_->next(timeout)) return on_event(*event);
+  return std::nullopt;
+}
+
+void GenerationRun::cancel() {
+  handle_->cancel();
+  if (!end_) end_ = GenerationEnd::Cancelled;
+  if (!ended_) ended_ = std::chrono::steady_clock::now();
+}
+
+double GenerationRun::mean_logprob() const {
+  if (tokens_.empty()) return 0.0;
+  double sum = 0.0;
+  for (const GeneratedToken& token : tokens_) sum += token.logprob;
+  return sum / double(tokens_.size());
 }
 
 bool GenerationRun::run_to_end(const std::function<bool()>& abort) {
@@ -57,9 +74,10 @@ void GenerationRun::record_timing() {
   const auto now = std::chrono::steady_clock::now();
   const auto since = tokens_.empty() ? submitted_ : last_token_;
   const double seconds = std::chrono::duration<double>(now - since).count();
-  if (tokens_.empty())
+  if (tokens_.empty()) {
+    first_token_ = now;
     metrics_.observe_time_to_first_token(seconds);
-  else
+  } else
     metrics_.observe_inter_token_latency(seconds);
   last_token_ = now;
 }
@@ -85,6 +103,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
     if (stops_.matched()) {
       handle_->cancel();  // the engine need not run this sequence any further
       end_ = GenerationEnd::StopSequence;
+      ended_ = std::chrono::steady_clock::now();
       step.last = true;
       return step;
     }
@@ -99,6 +118,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
            : event.finish == FinishReason::Length ? GenerationEnd::Length
                                                   : GenerationEnd::Cancelled;
   }
+  ended_ = std::chrono::steady_clock::now();
   step.last = true;
   return step;
 }

@@ -16,6 +16,10 @@ void RequestLog::succeed(int64_t prompt_tokens, int64_t generated_tokens,
             " generated tokens, finish " + finish_reason;
 }
 
+void RequestLog::succeed(const GenerationRun& run) {
+  succeed(run.prompt_tokens(), int64_t(run.tokens().size()), lorax_finish_reason(run.end()));
+}
+
 void RequestLog::fail(const ApiError& error, int status) {
   outcome_ = outcome_label(error.kind());
   internal_ = error.kind() == ErrorKind::Internal;

@@ -15,13 +15,16 @@
 namespace lorax {
 
 struct ServerLimits {
-  int64_t max_input_length = 1024;       // prompt tokens (after truncation)
-  int64_t max_total_tokens = 2048;       // prompt + generated tokens
-  int64_t default_max_new_tokens = 256;  // when a LoRAX or chat request gives none
-  int64_t max_new_tokens = 2048;         // the most a request may ask for
+  int64_t max_input_length = 1024;  // prompt tokens (after truncation)
+  int64_t max_total_tokens = 2048;  // prompt + generated tokens
+  // The most a request may ask for. A request that gives none gets what is left of
+  // max_total_tokens after its prompt (LoRAX's default), at most this.
+  int64_t max_new_tokens = 2048;
   int64_t max_stop_sequences = 4;
-  int64_t max_top_logprobs = 20;    // alternatives per token; the engine reports at most 20
-  int64_t max_best_of = 1;          // only 1 is served (no parallel sampling)
+  int64_t max_top_logprobs = 20;  // alternatives per token; the engine reports at most 20
+  // Sequences one request may ask for: LoRAX's best_of, OpenAI's n and best_of. Each is its own
+  // engine request (the prompt is computed once per sequence).
+  int64_t max_best_of = 4;
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
   int http_threads = 64;            // each open stream holds one thread
 };

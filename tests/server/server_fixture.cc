@@ -28,6 +28,7 @@ Reply to_reply(const httplib::Result& result) {
   reply.status = result->status;
   reply.body = result->body;
   reply.content_type = result->get_header_value("Content-Type");
+  reply.headers = result->headers;
   reply.json = Json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   return reply;
 }
