@@ -83,6 +83,12 @@ int main(int argc, char** argv) {
                    "the most tokens one request may ask to generate")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   serve
+      ->add_option("--max-best-of", serve_options.limits.max_best_of,
+                   "the most sequences one request may ask for (best_of, n)")
+      ->check(CLI::Range(int64_t(1), int64_t(64)));
+  serve->add_option("--chat-template", serve_options.chat_template_file,
+                    "Jinja chat template file for checkpoints that ship none (or to replace it)");
+  serve
       ->add_option("--max-top-logprobs", serve_options.limits.max_top_logprobs,
                    "the most alternatives per token a request may ask for")
       ->check(CLI::Range(int64_t(0), int64_t(20)));

@@ -17,7 +17,8 @@ struct ServeOptions {
   int port = 8080;
   std::string api_key;
   std::string adapter_root;
-  std::string served_model_name;  // default: the checkpoint directory's name
+  std::string served_model_name;   // default: the checkpoint directory's name
+  std::string chat_template_file;  // replaces the checkpoint's chat template when set
   int64_t max_concurrent_requests = 128;
   double shutdown_grace_s = 30;
   ServerLimits limits;
