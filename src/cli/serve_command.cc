@@ -27,8 +27,8 @@ sigset_t block_shutdown_signals() {
 
 std::string default_name(const std::string& dir) {
   const std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
-  const std::string name =
-      p.filename().empty() ? p.parent_path().filename().string() : p.filename().string();
+  const std::string name = p.filename().empty() ? p.parent_path().filename().string()
+                                                : p.filename().string();
   return name.empty() ? dir : name;
 }
 
@@ -60,9 +60,8 @@ int run_serve(const ServeOptions& options) {
     model = std::move(built.model);
     text = std::move(built.text);
     resident = std::move(built.adapters);
-    log_warn(
-        "no --model given: serving the built-in demo model. Its weights are RANDOM: "
-        "the API works, the text is noise. Adapters: demo-adapter-a, demo-adapter-b");
+    log_warn("no --model given: serving the built-in demo model. Its weights are RANDOM: "
+             "the API works, the text is noise. Adapters: demo-adapter-a, demo-adapter-b");
   } else {
     model = load_model(options.model, backend);
     text = TextProcessor::from_model_dir(options.model.model_dir);
@@ -78,18 +77,18 @@ int run_serve(const ServeOptions& options) {
   EngineService service(*model, service_options);
 
   ServerLimits limits = options.limits;
-  ServerContext context{
-      service,
-      text ? &*text : nullptr,
-      *adapters,
-      !options.served_model_name.empty() ? options.served_model_name
-      : demo                             ? "lorax-demo"
-                                         : default_name(options.model.model_dir),
-      demo ? "f32" : std::string(dtype_name(model->weights().lm_head.dtype())),
-      options.adapter_root.empty() ? std::nullopt : std::optional(options.adapter_root),
-      options.api_key.empty() ? std::nullopt : std::optional(options.api_key),
-      demo,
-      limits};
+  ServerContext context{service,
+                        text ? &*text : nullptr,
+                        *adapters,
+                        !options.served_model_name.empty() ? options.served_model_name
+                        : demo ? "lorax-demo"
+                               : default_name(options.model.model_dir),
+                        demo ? "f32" : std::string(dtype_name(model->weights().lm_head.dtype())),
+                        options.adapter_root.empty() ? std::nullopt
+                                                     : std::optional(options.adapter_root),
+                        options.api_key.empty() ? std::nullopt : std::optional(options.api_key),
+                        demo,
+                        limits};
   HttpServer server(std::move(context));
   const int port = server.start(options.host, options.port);
   log_info("listening on http://", options.host, ":", port, " (", backend.name(), ")");
