@@ -89,6 +89,8 @@ int run_serve(const ServeOptions& options) {
                         options.api_key.empty() ? std::nullopt : std::optional(options.api_key),
                         demo,
                         limits};
+  context.preloaded_adapters = options.preloaded_adapter_ids;
+  if (!options.adapter_id.empty()) context.default_adapter_id = options.adapter_id;
   HttpServer server(std::move(context));
   const int port = server.start(options.host, options.port);
   log_info("listening on http://", options.host, ":", port, " (", backend.name(), ")");

@@ -32,6 +32,18 @@ GenerationRun::GenerationRun(EngineService& service, const Tokenizer* tokenizer,
     detokenizer_.emplace(*tokenizer_, /*skip_special_tokens=*/true, prepared_.request.prompt_ids);
   submitted_ = std::chrono::steady_clock::now();
   handle_ = service.submit(prepared_.request);
+  metrics_.sequence_submitted(prepared_.adapter_label);
+  in_adapter_gauges_ = true;
+}
+
+GenerationRun::~GenerationRun() {
+  leave_adapter_gauges();
+}
+
+void GenerationRun::leave_adapter_gauges() {
+  if (!in_adapter_gauges_) return;
+  in_adapter_gauges_ = false;
+  metrics_.sequence_ended(prepared_.adapter_label, first_token_.has_value());
 }
 
 std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool()>& abort) {
@@ -55,6 +67,7 @@ void GenerationRun::cancel() {
   handle_->cancel();
   if (!end_) end_ = GenerationEnd::Cancelled;
   if (!ended_) ended_ = std::chrono::steady_clock::now();
+  leave_adapter_gauges();
 }
 
 double GenerationRun::mean_logprob() const {
@@ -77,6 +90,7 @@ void GenerationRun::record_timing() {
   if (tokens_.empty()) {
     first_token_ = now;
     metrics_.observe_time_to_first_token(seconds);
+    if (in_adapter_gauges_) metrics_.sequence_started(prepared_.adapter_label);
   } else
     metrics_.observe_inter_token_latency(seconds);
   last_token_ = now;
@@ -96,6 +110,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
   Step step;
   if (event.prompt_logprobs) prompt_logprobs_ = event.prompt_logprobs;
   if (event.token) {
+    metrics_.observe_skipped_tokens(0);  // one token per step: no speculative drafts
     record_timing();
     tokens_.push_back(describe(*event.token));
     step.token = tokens_.size() - 1;
@@ -104,6 +119,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
       handle_->cancel();  // the engine need not run this sequence any further
       end_ = GenerationEnd::StopSequence;
       ended_ = std::chrono::steady_clock::now();
+      leave_adapter_gauges();
       step.last = true;
       return step;
     }
@@ -119,6 +135,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
                                                   : GenerationEnd::Cancelled;
   }
   ended_ = std::chrono::steady_clock::now();
+  leave_adapter_gauges();
   step.last = true;
   return step;
 }

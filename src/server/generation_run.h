@@ -45,6 +45,7 @@ class GenerationRun {
   // the run.
   GenerationRun(EngineService& service, const Tokenizer* tokenizer, PreparedGeneration prepared,
                 Metrics& metrics);
+  ~GenerationRun();
   GenerationRun(const GenerationRun&) = delete;
   GenerationRun& operator=(const GenerationRun&) = delete;
 
@@ -87,6 +88,7 @@ class GenerationRun {
   Step on_event(const StepOutput& event);
   GeneratedToken describe(const TokenLogprob& token);
   void record_timing();
+  void leave_adapter_gauges();  // once, when the run ends or is dropped
 
   PreparedGeneration prepared_;
   const Tokenizer* tokenizer_;
@@ -100,6 +102,7 @@ class GenerationRun {
   std::chrono::steady_clock::time_point last_token_;
   std::optional<std::chrono::steady_clock::time_point> first_token_;
   std::optional<std::chrono::steady_clock::time_point> ended_;
+  bool in_adapter_gauges_ = false;
   std::shared_ptr<RequestHandle> handle_;  // last: dropped first, cancelling if unfinished
 };
 

@@ -226,9 +226,12 @@ void HttpServer::Impl::configure() {
   server.Get("/", plain([this](Q, R r) { lorax.health(r); }));  // LoRAX's second health route
   server.Get("/info", plain([this](Q, R r) { lorax.info(r); }));
   server.Get("/v1/models", plain([this](Q, R r) { openai.models(r); }));
+  post("/v1/load_lora_adapter", plain([this](Q q, R r) { openai.load_adapter(q, r); }));
+  post("/v1/unload_lora_adapter", plain([this](Q q, R r) { openai.unload_adapter(q, r); }));
   server.Get("/metrics", plain([this](Q, R r) {
-               r.set_content(state.metrics.render(state.context.service.stats()),
-                             "text/plain; version=0.0.4; charset=utf-8");
+               r.set_content(
+                   state.metrics.render(state.context.service.stats(), state.adapters.stats()),
+                   "text/plain; version=0.0.4; charset=utf-8");
              }));
 }
 
@@ -242,6 +245,10 @@ bool HttpServer::Impl::bind(const std::string& host, int requested) {
 
 HttpServer::HttpServer(ServerContext context) : impl_(std::make_unique<Impl>(std::move(context))) {
   ignore_sigpipe();
+  for (const std::string& id : impl_->state.context.preloaded_adapters) {
+    impl_->state.adapters.preload(id);
+    log_info("preloaded adapter '", id, "' (never evicted)");
+  }
   impl_->configure();
 }
 

@@ -107,11 +107,15 @@ Json details_json(const RunGroup& group, const std::vector<size_t>& ranked,
   return details;
 }
 
-std::unique_ptr<RunGroup> start(ServerState& state, const LoraxGenerateRequest& request,
+std::unique_ptr<RunGroup> start(ServerState& state, LoraxGenerateRequest& request,
                                 RequestLog& log) {
-  log.set_adapter(adapter_label(request.spec.adapter, state.context.adapters));
-  PreparedGeneration prepared = prepare_generation(request.spec, state.context, ApiFlavor::Lorax);
+  if (!request.spec.adapter.id) request.spec.adapter.id = state.context.default_adapter_id;
+  log.set_adapter(state.adapters.label(request.spec.adapter));
+  PreparedGeneration prepared =
+      prepare_generation(request.spec, state.context, state.adapters, ApiFlavor::Lorax);
   log.set_adapter(prepared.adapter_label);
+  state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
+                                 prepared.request.max_new_tokens, request.best_of);
   return std::make_unique<RunGroup>(state.context.service, state.tokenizer(), prepared,
                                     request.best_of, state.metrics, request.spec.seed.has_value());
 }
@@ -230,7 +234,7 @@ void LoraxApi::root(const httplib::Request& request, httplib::Response& response
 
 void LoraxApi::answer(const Json& body, const httplib::Request& request,
                       httplib::Response& response, RequestLog& log, bool as_list) {
-  const LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, false);
+  LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, false);
   auto runs = start(state_, parsed, log);
   if (!runs->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
       runs->any_cancelled())
@@ -252,8 +256,8 @@ void LoraxApi::stream(const Json& body, httplib::Response& response,
   std::optional<AdapterSpec> adapter;
   try {
     LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, true);
-    adapter = parsed.spec.adapter;
     auto runs = start(state_, parsed, *log);
+    adapter = parsed.spec.adapter;
     source = std::make_shared<LoraxStream>(state_, std::move(parsed), std::move(runs), log);
   } catch (...) {
     source = std::make_shared<FailedStream>(classify_exception(std::current_exception()), log);

@@ -6,6 +6,7 @@
 
 #include "server/adapter_resolution.h"
 #include "server/openai_logprobs.h"
+#include "server/request_fields.h"
 #include "server/response_headers.h"
 #include "server/run_group.h"
 #include "server/sse.h"
@@ -27,7 +28,12 @@ int64_t unix_now() {
 // directory under the adapter root); anything else is 404 at resolution.
 void select_model(GenerationSpec& spec, const std::optional<std::string>& model,
                   const ServerContext& context) {
-  if (!model || model->empty() || *model == context.served_model_name) {
+  if (!model || model->empty()) {  // no model named: the default adapter, if any
+    spec.adapter.source = AdapterSpec::Source::Registry;
+    spec.adapter.id = context.default_adapter_id;
+    return;
+  }
+  if (*model == context.served_model_name) {
     spec.adapter.source = AdapterSpec::Source::Registry;
     return;
   }
@@ -54,9 +60,12 @@ struct Completion {
 Completion start(ServerState& state, GenerationSpec spec, const OpenAiChoices& choices,
                  const std::optional<std::string>& model, const char* id_kind, RequestLog& log) {
   select_model(spec, model, state.context);
-  log.set_adapter(adapter_label(spec.adapter, state.context.adapters));
-  PreparedGeneration prepared = prepare_generation(spec, state.context, ApiFlavor::OpenAi);
+  log.set_adapter(state.adapters.label(spec.adapter));
+  PreparedGeneration prepared =
+      prepare_generation(spec, state.context, state.adapters, ApiFlavor::OpenAi);
   log.set_adapter(prepared.adapter_label);
+  state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
+                                 prepared.request.max_new_tokens, choices.best_of);
   Completion c;
   c.id = state.openai_id(id_kind, log.id());
   c.model = model && !model->empty() ? *model : state.context.served_model_name;
@@ -97,7 +106,7 @@ Json usage_json(const RunGroup& runs) {
 
 void finish_log(RequestLog& log, const Completion& c) {
   const GenerationRun& first = (*c.runs)[c.choice_runs.front()];
-  log.succeed(first.prompt_tokens(), generated_tokens(*c.runs), openai_finish_reason(first.end()));
+  log.succeed(first, generated_tokens(*c.runs), openai_finish_reason(first.end()));
 }
 
 void set_headers(httplib::Response& response, const ServerState& state, const Completion& c,
@@ -367,7 +376,29 @@ void OpenAiApi::models(httplib::Response& response) {
   Json data = Json::array({entry(context.served_model_name, nullptr)});
   for (const std::string& id : context.adapters.registered())
     data.push_back(entry(id, context.served_model_name));
+  for (const std::string& id : state_.adapters.loaded_names())
+    data.push_back(entry(id, context.served_model_name));
   response.set_content(dump_json({{"object", "list"}, {"data", std::move(data)}}), kJson);
+}
+
+void OpenAiApi::load_adapter(const httplib::Request& request, httplib::Response& response) {
+  const Json body = parse_json_body(request.body);
+  const FieldReader fields(body);
+  const auto name = fields.string("lora_name");
+  const auto path = fields.string("lora_path");
+  if (!name) fields.invalid("lora_name", "is required");
+  if (!path) fields.invalid("lora_path", "is required");
+  state_.adapters.load(*name, *path);
+  response.set_content("Success: LoRA adapter '" + *name + "' added successfully.", "text/plain");
+}
+
+void OpenAiApi::unload_adapter(const httplib::Request& request, httplib::Response& response) {
+  const Json body = parse_json_body(request.body);
+  const FieldReader fields(body);
+  const auto name = fields.string("lora_name");
+  if (!name) fields.invalid("lora_name", "is required");
+  state_.adapters.unload(*name);
+  response.set_content("Success: LoRA adapter '" + *name + "' removed successfully.", "text/plain");
 }
 
 }  // namespace lorax

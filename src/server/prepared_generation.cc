@@ -98,11 +98,10 @@ uint64_t random_seed() {
 }
 
 PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
-                                      ApiFlavor flavor) {
+                                      ServedAdapters& adapters, ApiFlavor flavor) {
   const ServerLimits& limits = context.limits;
   // The adapter first: its directory may carry the chat template the prompt is rendered with.
-  ResolvedAdapter adapter =
-      resolve_adapter(spec.adapter, context.adapters, context.adapter_root, flavor);
+  ResolvedAdapter adapter = adapters.resolve(spec.adapter, flavor);
   std::vector<int32_t> ids = encode(spec.prompt, context, adapter.adapter.get());
   if (ids.empty())
     throw ApiError(ErrorKind::Validation, "the prompt is empty (no tokens)", "prompt");

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "server/api_error.h"
+#include "server/served_adapters.h"
 #include "server/server_context.h"
 #include "server/validation.h"
 
@@ -29,7 +30,7 @@ struct PreparedGeneration {
 // adapter's own template when its directory has one, else the model's. Without max_new_tokens
 // the request gets what is left of max_total_tokens after its prompt (at most max_new_tokens).
 PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
-                                      ApiFlavor flavor);
+                                      ServedAdapters& adapters, ApiFlavor flavor);
 
 // The same generation sampled with another seed (one of several sequences of a request: best_of,
 // n). A greedy one is returned unchanged.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/adapter_store.h"
 #include "engine/engine_service.h"
@@ -42,6 +43,10 @@ struct ServerContext {
   std::optional<std::string> api_key;
   bool random_weights = false;  // the demo model: /info says its output is noise
   ServerLimits limits;
+  // Loaded before serving and never evicted: registered ids, or directories under adapter_root.
+  std::vector<std::string> preloaded_adapters;
+  // The adapter of requests that name none (LoRAX's --adapter-id); unset: the base model.
+  std::optional<std::string> default_adapter_id;
 };
 
 }  // namespace lorax

@@ -227,9 +227,9 @@ TEST(ServerErrors, OverloadGets429) {
   for (int i = 0; i < 200 && server.service->stats().in_flight > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   expect_still_serving(server);
-  EXPECT_GE(
-      server.metric("lorax_request_count{adapter=\"base\",outcome=\"overloaded\"}").value_or(0),
-      1.0);
+  EXPECT_GE(server.metric("lorax_adapter_request_count{adapter=\"base\",outcome=\"overloaded\"}")
+                .value_or(0),
+            1.0);
 }
 
 }  // namespace

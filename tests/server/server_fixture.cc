@@ -58,6 +58,8 @@ TestServer::TestServer(TestServerOptions options) {
   context.adapter_root = options.adapter_root;
   context.api_key = options.api_key;
   context.limits = options.limits;
+  context.preloaded_adapters = options.preloaded_adapters;
+  context.default_adapter_id = options.default_adapter_id;
   server = std::make_unique<HttpServer>(context);
   port = server->start("127.0.0.1", 0);
 }

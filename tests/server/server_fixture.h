@@ -33,6 +33,8 @@ struct TestServerOptions {
   std::optional<std::string> api_key;
   std::optional<std::string> adapter_root;
   bool tokenizer = true;
+  std::vector<std::string> preloaded_adapters;
+  std::optional<std::string> default_adapter_id;
   ServerLimits limits = small_limits();
 
   static ServerLimits small_limits() {
