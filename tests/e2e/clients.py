@@ -417,6 +417,28 @@ def _():
         counts = [s.value for s in buckets]
         assert counts == sorted(counts), family.name  # cumulative
         assert buckets[-1].labels["le"] == "+Inf", family.name
+    # LoRAX's router series, with their types (its counters carry no _total suffix)
+    expected = {"lorax_request_count": "counter", "lorax_request_success": "counter",
+                "lorax_request_failure": "counter", "lorax_request_duration": "histogram",
+                "lorax_request_validation_duration": "histogram",
+                "lorax_request_queue_duration": "histogram",
+                "lorax_request_inference_duration": "histogram",
+                "lorax_request_mean_time_per_token_duration": "histogram",
+                "lorax_request_input_length": "histogram",
+                "lorax_request_max_new_tokens": "histogram",
+                "lorax_request_generated_tokens": "histogram",
+                "lorax_request_skipped_tokens": "histogram",
+                "lorax_request_input_count": "histogram", "lorax_queue_length": "gauge",
+                "lorax_batch_current_size": "gauge", "lorax_batch_current_max_tokens": "gauge",
+                "lorax_batch_inference_count": "counter",
+                "lorax_batch_inference_success": "counter"}
+    for name, kind in expected.items():
+        assert name in families and families[name].type == kind, (name, families.get(name))
+    assert families["lorax_request_success"].samples[0].value > 0
+    failures = {s.labels["err"] for s in families["lorax_request_failure"].samples}
+    assert {"validation", "download_adapter"} <= failures, failures
+    loaded = {s.labels["adapter"]: s.value for s in families["lorax_adapter_loaded"].samples}
+    assert loaded.get("lora-ben") == 1, loaded
 
 
 print(f"expected failures: {results['xfail']}")
