@@ -88,6 +88,17 @@ int main(int argc, char** argv) {
                    "the most tokens one request may ask to generate")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   serve
+      ->add_option("--max-best-of", serve_options.limits.max_best_of,
+                   "the most sequences one request may ask for (best_of, n)")
+      ->check(CLI::Range(int64_t(1), int64_t(64)));
+  serve->add_option("--preloaded-adapter-ids", serve_options.preloaded_adapter_ids,
+                    "adapters loaded at start and never evicted (registered ids or directories "
+                    "under --adapter-root)");
+  serve->add_option("--adapter-id", serve_options.adapter_id,
+                    "the adapter of requests that name none (default: the base model)");
+  serve->add_option("--chat-template", serve_options.chat_template_file,
+                    "Jinja chat template file for checkpoints that ship none (or to replace it)");
+  serve
       ->add_option("--max-top-logprobs", serve_options.limits.max_top_logprobs,
                    "the most alternatives per token a request may ask for")
       ->check(CLI::Range(int64_t(0), int64_t(20)));

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "cli/demo_model.h"
 #include "core/log.h"
@@ -30,6 +32,20 @@ std::string default_name(const std::string& dir) {
   return name.empty() ? dir : name;
 }
 
+// The checkpoint's text side with its chat template replaced by the one in `path`.
+std::optional<TextProcessor> with_chat_template(std::optional<TextProcessor> text,
+                                                const std::string& path) {
+  if (path.empty() || !text) return text;
+  std::ifstream file(path);
+  LORAX_CHECK(file.good(), "--chat-template: cannot read '", path, "'");
+  std::ostringstream source;
+  source << file.rdbuf();
+  TokenizerConfig config = text->config();
+  config.chat_templates[TokenizerConfig::kDefaultTemplate] = source.str();
+  log_info("chat template from ", path);
+  return TextProcessor(text->tokenizer(), config);
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
@@ -51,6 +67,7 @@ int run_serve(const ServeOptions& options) {
     text = TextProcessor::from_model_dir(options.model.model_dir);
     if (!text) log_warn("no tokenizer.json: only token-id prompts can be served");
   }
+  text = with_chat_template(std::move(text), options.chat_template_file);
   auto adapters = make_adapter_store(options.model, *model);
   for (auto& [id, adapter] : resident) adapters->add_resident(id, adapter);
 
@@ -72,6 +89,8 @@ int run_serve(const ServeOptions& options) {
                         options.api_key.empty() ? std::nullopt : std::optional(options.api_key),
                         demo,
                         limits};
+  context.preloaded_adapters = options.preloaded_adapter_ids;
+  if (!options.adapter_id.empty()) context.default_adapter_id = options.adapter_id;
   HttpServer server(std::move(context));
   const int port = server.start(options.host, options.port);
   log_info("listening on http://", options.host, ":", port, " (", backend->name(), ")");

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/model_options.h"
 #include "server/server_context.h"
@@ -17,7 +18,10 @@ struct ServeOptions {
   int port = 8080;
   std::string api_key;
   std::string adapter_root;
-  std::string served_model_name;  // default: the checkpoint directory's name
+  std::string served_model_name;   // default: the checkpoint directory's name
+  std::string chat_template_file;  // replaces the checkpoint's chat template when set
+  std::vector<std::string> preloaded_adapter_ids;  // loaded at start, never evicted
+  std::string adapter_id;                          // the adapter of requests that name none
   int64_t max_concurrent_requests = 128;
   double shutdown_grace_s = 30;
   ServerLimits limits;

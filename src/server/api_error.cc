@@ -45,8 +45,11 @@ ApiError engine_cancelled_error() {
 
 namespace {
 
-// What each kind of error is called and answered by each API, one row per kind. LoRAX uses TGI's
-// statuses and error_type words; OpenAI's client errors are invalid_request_error with a code.
+// What each kind of error is called and answered by each API, one row per kind. LoRAX uses its
+// router's statuses and the error_type words its client turns into exception classes
+// (validation, generation, overloaded, incomplete_generation); an adapter that cannot be found or
+// loaded fails as LoRAX's failed adapter downloads do, a "generation" error with 424. OpenAI's
+// client errors are invalid_request_error with a code.
 struct ErrorKindInfo {
   ErrorKind kind;
   int lorax_status;
@@ -62,16 +65,16 @@ constexpr ErrorKindInfo kErrorKinds[] = {
      "validation_error"},
     {ErrorKind::Validation, 422, 400, "validation", "invalid_request_error", "invalid_value",
      "validation_error"},
-    {ErrorKind::UnknownAdapter, 404, 404, "not_found", "invalid_request_error", "model_not_found",
+    {ErrorKind::UnknownAdapter, 424, 404, "generation", "invalid_request_error", "model_not_found",
      "not_found"},
-    {ErrorKind::Forbidden, 403, 403, "forbidden", "invalid_request_error", "forbidden",
+    {ErrorKind::Forbidden, 403, 403, "validation", "invalid_request_error", "forbidden",
      "forbidden"},
     {ErrorKind::Unauthorized, 401, 401, "authentication", "invalid_request_error",
      "invalid_api_key", "unauthorized"},
     {ErrorKind::NotFound, 404, 404, "not_found", "invalid_request_error", "not_found", "not_found"},
     {ErrorKind::PayloadTooLarge, 413, 413, "payload_too_large", "invalid_request_error",
      "payload_too_large", "validation_error"},
-    {ErrorKind::AdapterLoad, 424, 424, "adapter", "adapter_error", "adapter_load_failed",
+    {ErrorKind::AdapterLoad, 424, 424, "generation", "adapter_error", "adapter_load_failed",
      "adapter_error"},
     {ErrorKind::Overloaded, 429, 429, "overloaded", "overloaded_error", "overloaded", "overloaded"},
     {ErrorKind::Unavailable, 503, 503, "unavailable", "service_unavailable_error", "unavailable",

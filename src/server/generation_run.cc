@@ -32,6 +32,18 @@ GenerationRun::GenerationRun(EngineService& service, const Tokenizer* tokenizer,
     detokenizer_.emplace(*tokenizer_, /*skip_special_tokens=*/true, prepared_.request.prompt_ids);
   submitted_ = std::chrono::steady_clock::now();
   handle_ = service.submit(prepared_.request);
+  metrics_.sequence_submitted(prepared_.adapter_label);
+  in_adapter_gauges_ = true;
+}
+
+GenerationRun::~GenerationRun() {
+  leave_adapter_gauges();
+}
+
+void GenerationRun::leave_adapter_gauges() {
+  if (!in_adapter_gauges_) return;
+  in_adapter_gauges_ = false;
+  metrics_.sequence_ended(prepared_.adapter_label, first_token_.has_value());
 }
 
 std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool()>& abort) {
@@ -39,12 +51,30 @@ std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool(
   // delivers events continuously and must still notice a stop or a departed client.
   for (;;) {
     if (abort()) {
-      handle_->cancel();
-      end_ = GenerationEnd::Cancelled;
+      cancel();
       return std::nullopt;
     }
     if (auto event = handle_->next(kPollInterval)) return on_event(*event);
   }
+}
+
+std::optional<GenerationRun::Step> GenerationRun::poll(std::chrono::milliseconds timeout) {
+  if (auto event = handle_->next(timeout)) return on_event(*event);
+  return std::nullopt;
+}
+
+void GenerationRun::cancel() {
+  handle_->cancel();
+  if (!end_) end_ = GenerationEnd::Cancelled;
+  if (!ended_) ended_ = std::chrono::steady_clock::now();
+  leave_adapter_gauges();
+}
+
+double GenerationRun::mean_logprob() const {
+  if (tokens_.empty()) return 0.0;
+  double sum = 0.0;
+  for (const GeneratedToken& token : tokens_) sum += token.logprob;
+  return sum / double(tokens_.size());
 }
 
 bool GenerationRun::run_to_end(const std::function<bool()>& abort) {
@@ -57,9 +87,11 @@ void GenerationRun::record_timing() {
   const auto now = std::chrono::steady_clock::now();
   const auto since = tokens_.empty() ? submitted_ : last_token_;
   const double seconds = std::chrono::duration<double>(now - since).count();
-  if (tokens_.empty())
+  if (tokens_.empty()) {
+    first_token_ = now;
     metrics_.observe_time_to_first_token(seconds);
-  else
+    if (in_adapter_gauges_) metrics_.sequence_started(prepared_.adapter_label);
+  } else
     metrics_.observe_inter_token_latency(seconds);
   last_token_ = now;
 }
@@ -78,6 +110,7 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
   Step step;
   if (event.prompt_logprobs) prompt_logprobs_ = event.prompt_logprobs;
   if (event.token) {
+    metrics_.observe_skipped_tokens(0);  // one token per step: no speculative drafts
     record_timing();
     tokens_.push_back(describe(*event.token));
     step.token = tokens_.size() - 1;
@@ -85,6 +118,8 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
     if (stops_.matched()) {
       handle_->cancel();  // the engine need not run this sequence any further
       end_ = GenerationEnd::StopSequence;
+      ended_ = std::chrono::steady_clock::now();
+      leave_adapter_gauges();
       step.last = true;
       return step;
     }
@@ -99,6 +134,8 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
            : event.finish == FinishReason::Length ? GenerationEnd::Length
                                                   : GenerationEnd::Cancelled;
   }
+  ended_ = std::chrono::steady_clock::now();
+  leave_adapter_gauges();
   step.last = true;
   return step;
 }

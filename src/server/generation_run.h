@@ -45,6 +45,7 @@ class GenerationRun {
   // the run.
   GenerationRun(EngineService& service, const Tokenizer* tokenizer, PreparedGeneration prepared,
                 Metrics& metrics);
+  ~GenerationRun();
   GenerationRun(const GenerationRun&) = delete;
   GenerationRun& operator=(const GenerationRun&) = delete;
 
@@ -52,6 +53,10 @@ class GenerationRun {
   // cancelled the request, when `abort()` turns true while waiting. Not to be called once
   // finished().
   std::optional<Step> next(const std::function<bool()>& abort);
+  // The step of the engine's next event if one arrives within `timeout`; nullopt otherwise. For
+  // callers that wait on several runs at once (RunGroup).
+  std::optional<Step> poll(std::chrono::milliseconds timeout);
+  void cancel();
   // Runs to the end; false when aborted.
   bool run_to_end(const std::function<bool()>& abort);
 
@@ -61,6 +66,17 @@ class GenerationRun {
   const std::string& text() const { return stops_.text(); }
   const std::vector<GeneratedToken>& tokens() const { return tokens_; }
   const PreparedGeneration& prepared() const { return prepared_; }
+  // The mean log-probability of the generated tokens (how best_of ranks sequences).
+  double mean_logprob() const;
+
+  // When the run was handed to the engine, produced its first token, and ended (unset until
+  // then). The engine reports no admission time, so time to the first token includes both the
+  // wait for admission and the prefill.
+  std::chrono::steady_clock::time_point submitted_at() const { return submitted_; }
+  std::optional<std::chrono::steady_clock::time_point> first_token_at() const {
+    return first_token_;
+  }
+  std::optional<std::chrono::steady_clock::time_point> ended_at() const { return ended_; }
   int64_t prompt_tokens() const { return int64_t(prepared_.request.prompt_ids.size()); }
   // Entry j: log-probability of prompt token j given those before (entry 0 has none). Set when
   // the request asked for prompt logprobs.
@@ -72,6 +88,7 @@ class GenerationRun {
   Step on_event(const StepOutput& event);
   GeneratedToken describe(const TokenLogprob& token);
   void record_timing();
+  void leave_adapter_gauges();  // once, when the run ends or is dropped
 
   PreparedGeneration prepared_;
   const Tokenizer* tokenizer_;
@@ -83,6 +100,9 @@ class GenerationRun {
   std::optional<GenerationEnd> end_;
   std::chrono::steady_clock::time_point submitted_;
   std::chrono::steady_clock::time_point last_token_;
+  std::optional<std::chrono::steady_clock::time_point> first_token_;
+  std::optional<std::chrono::steady_clock::time_point> ended_;
+  bool in_adapter_gauges_ = false;
   std::shared_ptr<RequestHandle> handle_;  // last: dropped first, cancelling if unfinished
 };
 

@@ -53,7 +53,6 @@ ServerContext with_usable_limits(ServerContext context) {
              l.max_total_tokens, " tokens; using ", l.max_total_tokens - 1);
     l.max_input_length = l.max_total_tokens - 1;
   }
-  l.default_max_new_tokens = std::min(l.default_max_new_tokens, l.max_new_tokens);
   return context;
 }
 
@@ -105,7 +104,9 @@ httplib::Server::Handler HttpServer::Impl::plain(PlainHandler handler) {
   return [this, handler](const httplib::Request& request, httplib::Response& response) {
     const ApiFlavor flavor = flavor_of(request.path);
     try {
-      if (!(request.method == "GET" && request.path == "/health")) authorize(request);
+      const bool health =
+          request.method == "GET" && (request.path == "/health" || request.path == "/");
+      if (!health) authorize(request);
       handler(request, response);
     } catch (...) {
       const ApiError error = classify_exception(std::current_exception());
@@ -209,6 +210,7 @@ void HttpServer::Impl::configure() {
   const auto post = [this](const char* path, httplib::Server::Handler handler) {
     server.Post(path, bounded_body(std::move(handler)));
   };
+  post("/", generation("POST /", [this](Q q, R r, Log log) { lorax.root(q, r, log); }));
   post("/generate",
        generation("POST /generate", [this](Q q, R r, Log log) { lorax.generate(q, r, *log); }));
   post("/generate_stream", generation("POST /generate_stream", [this](Q q, R r, Log log) {
@@ -221,11 +223,15 @@ void HttpServer::Impl::configure() {
        }));
   post("/tokenize", plain([this](Q q, R r) { lorax.tokenize(q, r); }));
   server.Get("/health", plain([this](Q, R r) { lorax.health(r); }));
+  server.Get("/", plain([this](Q, R r) { lorax.health(r); }));  // LoRAX's second health route
   server.Get("/info", plain([this](Q, R r) { lorax.info(r); }));
   server.Get("/v1/models", plain([this](Q, R r) { openai.models(r); }));
+  post("/v1/load_lora_adapter", plain([this](Q q, R r) { openai.load_adapter(q, r); }));
+  post("/v1/unload_lora_adapter", plain([this](Q q, R r) { openai.unload_adapter(q, r); }));
   server.Get("/metrics", plain([this](Q, R r) {
-               r.set_content(state.metrics.render(state.context.service.stats()),
-                             "text/plain; version=0.0.4; charset=utf-8");
+               r.set_content(
+                   state.metrics.render(state.context.service.stats(), state.adapters.stats()),
+                   "text/plain; version=0.0.4; charset=utf-8");
              }));
 }
 
@@ -239,6 +245,10 @@ bool HttpServer::Impl::bind(const std::string& host, int requested) {
 
 HttpServer::HttpServer(ServerContext context) : impl_(std::make_unique<Impl>(std::move(context))) {
   ignore_sigpipe();
+  for (const std::string& id : impl_->state.context.preloaded_adapters) {
+    impl_->state.adapters.preload(id);
+    log_info("preloaded adapter '", id, "' (never evicted)");
+  }
   impl_->configure();
 }
 

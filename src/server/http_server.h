@@ -1,7 +1,8 @@
 // The HTTP front of the server: the LoRAX REST API and the OpenAI API over one EngineService.
 //
-//   POST /generate, /generate_stream (SSE), /tokenize    GET /health, /info, /metrics
+//   POST /, /generate, /generate_stream (SSE), /tokenize    GET /, /health, /info, /metrics
 //   POST /v1/completions, /v1/chat/completions (SSE with "stream": true)    GET /v1/models
+//   POST /v1/load_lora_adapter, /v1/unload_lora_adapter (vLLM's)
 //
 // Every handler runs inside one wrapper that turns any exception into the API's error response
 // (LoRAX: {"error", "error_type"}; OpenAI under /v1: {"error": {"message", "type", "param",
@@ -25,6 +26,7 @@ namespace lorax {
 class HttpServer {
  public:
   // Clamps limits the model cannot honour (max_total_tokens above its context) with a warning.
+  // Loads the preloaded adapters; throws ApiError naming the one that fails and why.
   explicit HttpServer(ServerContext context);
   ~HttpServer();  // stops and joins
   HttpServer(const HttpServer&) = delete;

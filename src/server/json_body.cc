@@ -4,15 +4,28 @@
 
 namespace lorax {
 
+namespace {
+
+// Depth is refused while parsing: a body of a million '[' would otherwise make a value that
+// every later recursive walk (copies, dumps, validation) descends into.
+bool depth_guard(int depth, Json::parse_event_t, Json&) {
+  if (depth > kMaxJsonDepth)
+    throw ApiError(ErrorKind::BadRequest,
+                   "request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  return true;
+}
+
+}  // namespace
+
+std::optional<Json> parse_json_text(const std::string& text) {
+  try {
+    return Json::parse(text, depth_guard);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 Json parse_json_body(const std::string& body) {
-  // Depth is refused while parsing: a body of a million '[' would otherwise make a value that
-  // every later recursive walk (copies, dumps, validation) descends into.
-  const auto depth_guard = [](int depth, Json::parse_event_t, Json&) {
-    if (depth > kMaxJsonDepth)
-      throw ApiError(ErrorKind::BadRequest,
-                     "request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    return true;
-  };
   Json value;
   try {
     value = Json::parse(body, depth_guard);

@@ -2,6 +2,7 @@
 // the client wrote them, and responses list `id`, `object`, ... in the order the APIs document.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // The request body as a JSON object; anything else throws ApiError(BadRequest) saying what is
 // wrong and where ("... at line 1, column 12"), as does nesting deeper than kMaxJsonDepth.
 Json parse_json_body(const std::string& body);
+
+// JSON carried inside a request field (LoRAX's chat `inputs`): nullopt when it is not JSON; the
+// same depth limit as bodies (ApiError BadRequest beyond it).
+std::optional<Json> parse_json_text(const std::string& text);
 
 // Whether `object` is an object whose `key` is the string `expected`. (nlohmann's
 // value(key, "") throws when the field holds another type; request fields can hold anything.)

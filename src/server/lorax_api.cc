@@ -3,7 +3,8 @@
 #include <httplib.h>
 
 #include "server/adapter_resolution.h"
-#include "server/generation_run.h"
+#include "server/response_headers.h"
+#include "server/run_group.h"
 #include "server/sse.h"
 #include "server/validation.h"
 
@@ -19,6 +20,8 @@ std::string shown_text(const std::string& text, int32_t id, bool special, const 
   return special && text.empty() ? t.raw(id) : text;
 }
 
+// A generated token as LoRAX's Token. `skipped` would mark tokens of accepted speculative drafts;
+// this engine proposes none, so every token was sampled.
 Json token_json(const GeneratedToken& token, int32_t previous, bool alternatives,
                 const TokenTexts& texts) {
   Json j = {{"id", token.id},
@@ -31,6 +34,7 @@ Json token_json(const GeneratedToken& token, int32_t previous, bool alternatives
       list.push_back({{"id", id}, {"text", texts.after(previous, id)}, {"logprob", logprob}});
     j["alternative_tokens"] = std::move(list);
   }
+  j["skipped"] = false;
   return j;
 }
 
@@ -58,62 +62,88 @@ Json seed_json(const GenerationRun& run) {
   return run.prepared().seed ? Json(*run.prepared().seed) : Json(nullptr);
 }
 
-Json details_json(const GenerationRun& run, const LoraxGenerateRequest& request,
-                  const TokenTexts& texts) {
+Json tokens_json(const GenerationRun& run, const LoraxGenerateRequest& request,
+                 const TokenTexts& texts) {
   Json tokens = Json::array();
   const bool alternatives = request.spec.top_logprobs > 0;
   for (size_t i = 0; i < run.tokens().size(); ++i)
     tokens.push_back(token_json(run.tokens()[i], previous_id(run, i), alternatives, texts));
-  return {{"finish_reason", lorax_finish_reason(run.end())},
-          {"prompt_tokens", run.prompt_tokens()},
-          {"generated_tokens", run.tokens().size()},
-          {"seed", seed_json(run)},
-          {"prefill", request.decoder_input_details ? prefill_json(run, texts) : Json::array()},
-          {"tokens", std::move(tokens)}};
+  return tokens;
 }
 
 std::string full_text(const GenerationRun& run, const LoraxGenerateRequest& request) {
   return (request.return_full_text ? run.prepared().prompt_text : std::string()) + run.text();
 }
 
-std::unique_ptr<GenerationRun> start(ServerState& state, const LoraxGenerateRequest& request,
-                                     RequestLog& log) {
-  log.set_adapter(adapter_label(request.spec.adapter, state.context.adapters));
-  PreparedGeneration prepared = prepare_generation(request.spec, state.context, ApiFlavor::Lorax);
+// One of the other sequences of a best_of request (LoRAX's BestOfSequence).
+Json best_of_sequence_json(const GenerationRun& run, const LoraxGenerateRequest& request,
+                           const TokenTexts& texts) {
+  return {{"generated_text", full_text(run, request)},
+          {"finish_reason", lorax_finish_reason(run.end())},
+          {"generated_tokens", run.tokens().size()},
+          {"seed", seed_json(run)},
+          {"prefill", request.decoder_input_details ? prefill_json(run, texts) : Json::array()},
+          {"tokens", tokens_json(run, request, texts)}};
+}
+
+// LoRAX's Details for the best sequence; the others follow as best_of_sequences.
+Json details_json(const RunGroup& group, const std::vector<size_t>& ranked,
+                  const LoraxGenerateRequest& request, const TokenTexts& texts) {
+  const GenerationRun& run = group[ranked.front()];
+  Json details = {
+      {"finish_reason", lorax_finish_reason(run.end())},
+      {"prompt_tokens", run.prompt_tokens()},
+      {"generated_tokens", run.tokens().size()},
+      {"skipped_tokens", 0},
+      {"seed", seed_json(run)},
+      {"prefill", request.decoder_input_details ? prefill_json(run, texts) : Json::array()},
+      {"tokens", tokens_json(run, request, texts)}};
+  if (group.size() > 1) {
+    Json others = Json::array();
+    for (size_t k = 1; k < ranked.size(); ++k)
+      others.push_back(best_of_sequence_json(group[ranked[k]], request, texts));
+    details["best_of_sequences"] = std::move(others);
+  }
+  return details;
+}
+
+std::unique_ptr<RunGroup> start(ServerState& state, LoraxGenerateRequest& request,
+                                RequestLog& log) {
+  if (!request.spec.adapter.id) request.spec.adapter.id = state.context.default_adapter_id;
+  log.set_adapter(state.adapters.label(request.spec.adapter));
+  PreparedGeneration prepared =
+      prepare_generation(request.spec, state.context, state.adapters, ApiFlavor::Lorax);
   log.set_adapter(prepared.adapter_label);
-  return std::make_unique<GenerationRun>(state.context.service, state.tokenizer(),
-                                         std::move(prepared), state.metrics);
+  state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
+                                 prepared.request.max_new_tokens, request.best_of);
+  return std::make_unique<RunGroup>(state.context.service, state.tokenizer(), prepared,
+                                    request.best_of, state.metrics, request.spec.seed.has_value());
 }
 
 // /generate_stream: one event per token; the last carries generated_text (and details).
 class LoraxStream : public EventSource {
  public:
-  LoraxStream(ServerState& state, LoraxGenerateRequest request, std::unique_ptr<GenerationRun> run,
+  LoraxStream(ServerState& state, LoraxGenerateRequest request, std::unique_ptr<RunGroup> runs,
               std::shared_ptr<RequestLog> log)
-      : state_(state), request_(std::move(request)), run_(std::move(run)), log_(std::move(log)) {}
+      : state_(state), request_(std::move(request)), runs_(std::move(runs)), log_(std::move(log)) {}
 
   Progress next(const Emit& emit, const std::function<bool()>& abort) override {
-    const auto step = run_->next(abort);
+    GenerationRun& run = (*runs_)[0];  // streams are one sequence (best_of is refused)
+    const auto step = run.next(abort);
     if (!step) return Progress::Aborted;
-    if (step->last && run_->end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
-    const TokenTexts texts = state_.texts();
-    Json event = {{"token", nullptr}, {"generated_text", nullptr}, {"details", nullptr}};
-    if (step->token)
-      event["token"] = token_json(run_->tokens()[*step->token], previous_id(*run_, *step->token),
-                                  request_.spec.top_logprobs > 0, texts);
-    if (step->last) {
-      event["generated_text"] = full_text(*run_, request_);
-      if (request_.details)
-        event["details"] = {{"finish_reason", lorax_finish_reason(run_->end())},
-                            {"prompt_tokens", run_->prompt_tokens()},
-                            {"generated_tokens", run_->tokens().size()},
-                            {"seed", seed_json(*run_)}};
+    if (step->last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
+    // LoRAX's StreamResponse always carries a token: a last step without one repeats the last.
+    std::optional<size_t> token = step->token;
+    if (!token && step->last && !run.tokens().empty()) token = run.tokens().size() - 1;
+    if (token) {
+      const Json event = {{"token", token_json(run.tokens()[*token], previous_id(run, *token),
+                                               request_.spec.top_logprobs > 0, state_.texts())},
+                          {"generated_text", step->last ? Json(full_text(run, request_)) : Json()},
+                          {"details", step->last ? stream_details(run) : Json()}};
+      if (!emit(sse_event(event))) return Progress::Aborted;
     }
-    // A step without a token and not the last (nothing to say) sends nothing.
-    if ((step->token || step->last) && !emit(sse_event(event))) return Progress::Aborted;
     if (!step->last) return Progress::More;
-    log_->succeed(run_->prompt_tokens(), int64_t(run_->tokens().size()),
-                  lorax_finish_reason(run_->end()));
+    log_->succeed(run);
     return Progress::Done;
   }
 
@@ -123,90 +153,167 @@ class LoraxStream : public EventSource {
   }
 
  private:
+  Json stream_details(const GenerationRun& run) const {
+    if (!request_.details) return nullptr;
+    return {{"finish_reason", lorax_finish_reason(run.end())},
+            {"prompt_tokens", run.prompt_tokens()},
+            {"generated_tokens", run.tokens().size()},
+            {"seed", seed_json(run)}};
+  }
+
   ServerState& state_;
   LoraxGenerateRequest request_;
-  std::unique_ptr<GenerationRun> run_;
+  std::unique_ptr<RunGroup> runs_;
   std::shared_ptr<RequestLog> log_;
 };
+
+// A stream that failed before its first token: LoRAX answers 200 with one error event (its
+// validation runs inside the stream), which its client raises as the error's own class.
+class FailedStream : public EventSource {
+ public:
+  FailedStream(ApiError error, std::shared_ptr<RequestLog> log)
+      : error_(std::move(error)), log_(std::move(log)) {}
+  Progress next(const Emit&, const std::function<bool()>&) override { throw error_; }
+  void on_error(const ApiError& error, const Emit& emit) override {
+    log_->fail(error, http_status(error.kind(), ApiFlavor::Lorax));
+    emit(sse_event(error_body(error, ApiFlavor::Lorax)));
+  }
+
+ private:
+  ApiError error_;
+  std::shared_ptr<RequestLog> log_;
+};
+
+// LoRAX's /tokenize: each token's vocabulary string and its span in the input in characters. The
+// span is found by looking for the token's decoded text from where the previous token ended (a
+// token whose text is not there, like an added BOS or a normalized piece, gets an empty span).
+Json tokenize_json(const std::vector<int32_t>& ids, const std::string& input,
+                   const TokenTexts& texts) {
+  const std::vector<std::string> pieces = texts.pieces(ids);
+  Json tokens = Json::array();
+  size_t cursor = 0;  // bytes
+  for (size_t i = 0; i < ids.size(); ++i) {
+    size_t start = cursor, stop = cursor;
+    const size_t found = pieces[i].empty() ? std::string::npos : input.find(pieces[i], cursor);
+    if (found != std::string::npos && found <= cursor + 1) {
+      start = found;
+      stop = cursor = found + pieces[i].size();
+    }
+    const std::string raw = texts.raw(ids[i]);
+    tokens.push_back({{"id", ids[i]},
+                      {"text", raw.empty() ? pieces[i] : raw},
+                      {"start", utf8_length(std::string_view(input).substr(0, start))},
+                      {"stop", utf8_length(std::string_view(input).substr(0, stop))}});
+  }
+  return tokens;
+}
+
+size_t input_characters(const Json& body) {
+  const auto it = body.find("inputs");
+  return it != body.end() && it->is_string() ? utf8_length(it->get_ref<const std::string&>()) : 0;
+}
 
 }  // namespace
 
 void LoraxApi::generate(const httplib::Request& request, httplib::Response& response,
                         RequestLog& log) {
-  const LoraxGenerateRequest parsed =
-      parse_lorax_generate(parse_json_body(request.body), state_.context.limits, false);
-  auto run = start(state_, parsed, log);
-  if (!run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
-      run->end() == GenerationEnd::Cancelled)
-    throw engine_cancelled_error();
-  Json body = {{"generated_text", full_text(*run, parsed)}};
-  if (parsed.details) body["details"] = details_json(*run, parsed, state_.texts());
-  response.set_content(dump_json(body), kJson);
-  log.succeed(run->prompt_tokens(), int64_t(run->tokens().size()), lorax_finish_reason(run->end()));
+  answer(parse_json_body(request.body), request, response, log, /*as_list=*/false);
 }
 
 void LoraxApi::generate_stream(const httplib::Request& request, httplib::Response& response,
                                std::shared_ptr<RequestLog> log) {
-  LoraxGenerateRequest parsed =
-      parse_lorax_generate(parse_json_body(request.body), state_.context.limits, true);
-  auto run = start(state_, parsed, *log);  // errors so far still get a plain HTTP status
-  stream_events(response,
-                std::make_shared<LoraxStream>(state_, std::move(parsed), std::move(run), log),
-                state_.stopping);
+  stream(parse_json_body(request.body), response, std::move(log));
+}
+
+void LoraxApi::root(const httplib::Request& request, httplib::Response& response,
+                    std::shared_ptr<RequestLog> log) {
+  const Json body = parse_json_body(request.body);
+  if (lorax_stream_flag(body)) return stream(body, response, std::move(log));
+  answer(body, request, response, *log, /*as_list=*/true);
+}
+
+void LoraxApi::answer(const Json& body, const httplib::Request& request,
+                      httplib::Response& response, RequestLog& log, bool as_list) {
+  LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, false);
+  auto runs = start(state_, parsed, log);
+  if (!runs->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
+      runs->any_cancelled())
+    throw engine_cancelled_error();
+  const std::vector<size_t> ranked = runs->ranked();
+  const GenerationRun& best = (*runs)[ranked.front()];
+  Json answer = {{"generated_text", full_text(best, parsed)}};
+  if (parsed.details || parsed.decoder_input_details)
+    answer["details"] = details_json(*runs, ranked, parsed, state_.texts());
+  response.set_content(dump_json(as_list ? Json::array({std::move(answer)}) : answer), kJson);
+  set_generation_headers(response, state_, parsed.spec.adapter, log.started(), best,
+                         utf8_length(parsed.spec.prompt.text));
+  log.succeed(best);
+}
+
+void LoraxApi::stream(const Json& body, httplib::Response& response,
+                      std::shared_ptr<RequestLog> log) {
+  std::shared_ptr<EventSource> source;
+  std::optional<AdapterSpec> adapter;
+  try {
+    LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, true);
+    auto runs = start(state_, parsed, *log);
+    adapter = parsed.spec.adapter;
+    source = std::make_shared<LoraxStream>(state_, std::move(parsed), std::move(runs), log);
+  } catch (...) {
+    source = std::make_shared<FailedStream>(classify_exception(std::current_exception()), log);
+  }
+  set_stream_headers(response, state_, adapter, input_characters(body));
+  stream_events(response, std::move(source), state_.stopping);
 }
 
 void LoraxApi::tokenize(const httplib::Request& request, httplib::Response& response) {
   const TokenizeRequest parsed = parse_tokenize(parse_json_body(request.body));
   if (!state_.context.text)
-    throw ApiError(ErrorKind::Validation, "this model has no tokenizer", "inputs");
-  const std::vector<int32_t> ids =
-      state_.context.text->encode_prompt(parsed.inputs, parsed.add_special_tokens);
-  const TokenTexts texts = state_.texts();
-  const std::vector<std::string> pieces = texts.pieces(ids);
-  // Offsets: each piece found in the input from where the previous one ended (a normalizer may
-  // change text, e.g. SentencePiece's leading space; then the token gets an empty span).
-  Json tokens = Json::array();
-  size_t cursor = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    size_t start = cursor, stop = cursor;
-    const size_t found =
-        pieces[i].empty() ? std::string::npos : parsed.inputs.find(pieces[i], cursor);
-    if (found != std::string::npos && found <= cursor + 1) {
-      start = found;
-      stop = cursor = found + pieces[i].size();
-    }
-    tokens.push_back({{"id", ids[i]},
-                      {"text", shown_text(pieces[i], ids[i], texts.special(ids[i]), texts)},
-                      {"start", start},
-                      {"stop", stop}});
-  }
-  response.set_content(dump_json(tokens), kJson);
+    throw ApiError(ErrorKind::NotFound, "No fast tokenizer or tokenizer.json for this model",
+                   "inputs");
+  const Tokenizer& tokenizer = state_.context.text->tokenizer();
+  const std::vector<int32_t> ids = tokenizer.encode(parsed.inputs, parsed.add_special_tokens);
+  response.set_content(dump_json(tokenize_json(ids, parsed.inputs, state_.texts())), kJson);
 }
 
 void LoraxApi::info(httplib::Response& response) {
   const ServerContext& c = state_.context;
   const CausalLM& model = c.service.model();
+  const EngineOptions& engine = c.service.options().engine;
   Json adapters = Json::array();
   for (const std::string& id : c.adapters.registered()) adapters.push_back(id);
+  // LoRAX's Info first, every field; then what this server adds.
   const Json body = {
       {"model_id", c.served_model_name},
+      {"model_sha", nullptr},
       {"model_dtype", c.model_dtype},
       {"model_device_type", model.backend().name()},
-      {"model_type", model.config().model_type},
-      {"vocab_size", model.config().vocab_size},
-      {"max_position_embeddings", model.max_positions()},
+      {"model_pipeline_tag", "lorax"},
       {"max_concurrent_requests", c.service.options().max_concurrent_requests},
       {"max_best_of", c.limits.max_best_of},
       {"max_stop_sequences", c.limits.max_stop_sequences},
       {"max_input_length", c.limits.max_input_length},
       {"max_total_tokens", c.limits.max_total_tokens},
+      {"waiting_served_ratio", 0.0},  // no waiting-ratio heuristic: admission is by KV blocks
+      {"max_batch_total_tokens", engine.max_batch_total_tokens > 0
+                                     ? engine.max_batch_total_tokens
+                                     : engine.kv.num_blocks * engine.kv.block_size},
+      {"max_waiting_tokens", 0},
+      {"validation_workers", c.limits.http_threads},
+      {"eager_prefill", true},  // waiting requests are admitted at the next step
+      {"version", kVersion},
+      {"sha", nullptr},
+      {"docker_label", nullptr},
+      {"request_logger_url", nullptr},
+      {"model_type", model.config().model_type},
+      {"vocab_size", model.config().vocab_size},
+      {"max_position_embeddings", model.max_positions()},
       {"max_new_tokens", c.limits.max_new_tokens},
       {"has_tokenizer", c.text != nullptr},
       {"has_chat_template", c.text != nullptr && c.text->has_chat_template()},
       {"adapters", std::move(adapters)},
       {"adapter_source_local", c.adapter_root.has_value()},
       {"random_weights", c.random_weights},
-      {"version", kVersion},
   };
   response.set_content(dump_json(body), kJson);
 }

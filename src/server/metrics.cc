@@ -17,35 +17,74 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += std::string("# TYPE ") + name + " " + type + "\n";
 }
 
-void sample(std::string& out, const char* name, const char* type, const char* help, int64_t value) {
+void sample(std::string& out, const char* name, const char* type, const char* help, double value) {
   header(out, name, type, help);
-  out += std::string(name) + " " + std::to_string(value) + "\n";
+  out += std::string(name) + " " + format_value(value) + "\n";
+}
+
+void histogram(std::string& out, const char* name, const char* help, const Histogram& h) {
+  header(out, name, "histogram", help);
+  h.render(name, out);
+}
+
+// LoRAX's duration buckets: 35, geometric by 1.5 from 0.15 ms (to about 3 minutes).
+std::vector<double> duration_buckets() {
+  std::vector<double> b;
+  double value = 0.0001;
+  for (int i = 0; i < 35; ++i) b.push_back(value *= 1.5);
+  return b;
+}
+
+// LoRAX's token-count buckets: 100 even steps up to `most`.
+std::vector<double> token_buckets(int64_t most) {
+  std::vector<double> b;
+  for (int i = 0; i < 100; ++i) b.push_back(double(most) / 100.0 * (i + 1));
+  return b;
 }
 
 void engine_samples(std::string& out, const ServiceStats& s) {
   const EngineStats& e = s.engine;
-  sample(out, "lorax_queue_size", "gauge", "Requests waiting for KV blocks.", e.waiting);
-  sample(out, "lorax_running_requests", "gauge", "Sequences in the running batch.", e.running);
-  sample(out, "lorax_in_flight_requests", "gauge", "Requests submitted and not finished.",
-         s.in_flight);
+  sample(out, "lorax_queue_length", "gauge", "Requests waiting to be admitted to the batch.",
+         double(e.waiting));
   sample(out, "lorax_batch_current_size", "gauge", "Sequences in the most recent engine step.",
-         e.last_batch_sequences);
-  sample(out, "lorax_batch_current_tokens", "gauge", "Tokens in the most recent engine step.",
-         e.last_batch_tokens);
-  sample(out, "lorax_kv_blocks_total", "gauge", "KV cache blocks.", e.kv_blocks_total);
-  sample(out, "lorax_kv_blocks_free", "gauge", "KV cache blocks free.", e.kv_blocks_free);
+         double(e.last_batch_sequences));
+  sample(out, "lorax_batch_current_max_tokens", "gauge", "Tokens in the most recent engine step.",
+         double(e.last_batch_tokens));
+  for (const char* name : {"lorax_batch_inference_count", "lorax_batch_inference_success"}) {
+    header(out, name, "counter", "Engine steps by method (a step fails only with the engine).");
+    out += std::string(name) + "{method=\"prefill\"} " + std::to_string(e.prefill_steps) + "\n";
+    out += std::string(name) + "{method=\"decode\"} " + std::to_string(e.decode_steps) + "\n";
+  }
+  sample(out, "lorax_running_requests", "gauge", "Sequences in the running batch.",
+         double(e.running));
+  sample(out, "lorax_in_flight_requests", "gauge", "Requests submitted and not finished.",
+         double(s.in_flight));
+  sample(out, "lorax_kv_blocks_total", "gauge", "KV cache blocks.", double(e.kv_blocks_total));
+  sample(out, "lorax_kv_blocks_free", "gauge", "KV cache blocks free.", double(e.kv_blocks_free));
   sample(out, "lorax_kv_blocks_used", "gauge", "KV cache blocks held by sequences.",
-         e.kv_blocks_total - e.kv_blocks_free);
+         double(e.kv_blocks_total - e.kv_blocks_free));
   sample(out, "lorax_prompt_tokens_total", "counter",
-         "Prompt tokens prefilled (recomputation after preemption included).", e.prompt_tokens);
-  sample(out, "lorax_generated_tokens_total", "counter", "Tokens generated.", e.generated_tokens);
+         "Prompt tokens prefilled (recomputation after preemption included).",
+         double(e.prompt_tokens));
+  sample(out, "lorax_generated_tokens_total", "counter", "Tokens generated.",
+         double(e.generated_tokens));
   sample(out, "lorax_preemptions_total", "counter", "Sequences preempted for lack of KV blocks.",
-         e.preemptions);
-  sample(out, "lorax_prefill_steps_total", "counter", "Engine prefill steps.", e.prefill_steps);
-  sample(out, "lorax_decode_steps_total", "counter", "Engine decode steps.", e.decode_steps);
+         double(e.preemptions));
 }
 
 }  // namespace
+
+const char* failure_label(const std::string& outcome) {
+  if (outcome == "validation_error") return "validation";
+  if (outcome == "client_disconnected") return "dropped";
+  if (outcome == "not_found") return "download_adapter";  // LoRAX: the adapter could not be had
+  if (outcome == "adapter_error") return "load_adapter";
+  if (outcome == "unavailable") return "incomplete";
+  if (outcome == "forbidden") return "validation";
+  if (outcome == "overloaded") return "overloaded";
+  if (outcome == "unauthorized") return "unauthorized";
+  return "internal";
+}
 
 std::string escape_label_value(const std::string& value) {
   std::string out;
@@ -84,14 +123,45 @@ void Histogram::render(const std::string& name, std::string& out) const {
   out += name + "_count " + std::to_string(count_) + "\n";
 }
 
-Metrics::Metrics()
-    : time_to_first_token_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
-      inter_token_latency_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}),
-      request_duration_({0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}) {}
+Metrics::Metrics(const ServerLimits& limits)
+    : duration_(duration_buckets()),
+      validation_(duration_buckets()),
+      queue_(duration_buckets()),
+      inference_(duration_buckets()),
+      per_token_(duration_buckets()),
+      input_length_(token_buckets(limits.max_input_length)),
+      max_new_tokens_(token_buckets(limits.max_total_tokens)),
+      generated_tokens_(token_buckets(limits.max_total_tokens)),
+      skipped_tokens_({0, 1, 2, 4, 8, 16}),
+      input_count_({1, 2, 4, 8, 16, 32, 64}),
+      time_to_first_token_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
+      inter_token_latency_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {}
 
 void Metrics::count_request(const std::string& adapter, const std::string& outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
-  ++requests_[{adapter, outcome}];
+  ++requests_;
+  ++outcomes_[{adapter, outcome}];
+  if (outcome == "success")
+    ++successes_;
+  else
+    ++failures_[failure_label(outcome)];
+}
+
+void Metrics::observe_success(const RequestRecord& r) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  duration_.observe(r.total_s);
+  validation_.observe(r.validation_s);
+  queue_.observe(r.queue_s);
+  inference_.observe(r.inference_s);
+  per_token_.observe(r.per_token_s);
+  generated_tokens_.observe(double(r.generated_tokens));
+}
+
+void Metrics::observe_admitted(int64_t input_tokens, int64_t max_new_tokens, int64_t sequences) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  input_length_.observe(double(input_tokens));
+  max_new_tokens_.observe(double(max_new_tokens));
+  input_count_.observe(double(sequences));
 }
 
 void Metrics::observe_time_to_first_token(double seconds) {
@@ -104,27 +174,102 @@ void Metrics::observe_inter_token_latency(double seconds) {
   inter_token_latency_.observe(seconds);
 }
 
-void Metrics::observe_request_duration(double seconds) {
+void Metrics::observe_skipped_tokens(int64_t skipped) {
   std::lock_guard<std::mutex> lock(mutex_);
-  request_duration_.observe(seconds);
+  skipped_tokens_.observe(double(skipped));
 }
 
-std::string Metrics::render(const ServiceStats& stats) const {
+void Metrics::sequence_submitted(const std::string& adapter) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++waiting_[adapter];
+}
+
+void Metrics::sequence_started(const std::string& adapter) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --waiting_[adapter];
+  ++active_[adapter];
+}
+
+void Metrics::sequence_ended(const std::string& adapter, bool started) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --(started ? active_ : waiting_)[adapter];
+}
+
+void Metrics::render_requests(std::string& out) const {
+  sample(out, "lorax_request_count", "counter", "Generation requests received.", double(requests_));
+  sample(out, "lorax_request_success", "counter", "Generation requests answered in full.",
+         double(successes_));
+  header(out, "lorax_request_failure", "counter", "Generation requests failed, by reason.");
+  for (const auto& [err, count] : failures_)
+    out += "lorax_request_failure{err=\"" + err + "\"} " + std::to_string(count) + "\n";
+  histogram(out, "lorax_request_duration", "Seconds from arrival to the answer.", duration_);
+  histogram(out, "lorax_request_validation_duration",
+            "Seconds from arrival to submission to the engine.", validation_);
+  histogram(out, "lorax_request_queue_duration",
+            "Seconds from submission to the first token (admission and prefill).", queue_);
+  histogram(out, "lorax_request_inference_duration", "Seconds from the first token to the last.",
+            inference_);
+  histogram(out, "lorax_request_mean_time_per_token_duration",
+            "Inference seconds per generated token.", per_token_);
+  histogram(out, "lorax_request_input_length", "Prompt tokens of admitted requests.",
+            input_length_);
+  histogram(out, "lorax_request_max_new_tokens", "Tokens admitted requests may generate.",
+            max_new_tokens_);
+  histogram(out, "lorax_request_generated_tokens", "Tokens generated by answered requests.",
+            generated_tokens_);
+  histogram(out, "lorax_request_skipped_tokens",
+            "Tokens per engine step accepted from speculative drafts.", skipped_tokens_);
+  histogram(out, "lorax_request_input_count", "Sequences per request (best_of, n).", input_count_);
+  histogram(out, "lorax_request_time_to_first_token_seconds",
+            "Seconds from submission to the first generated token.", time_to_first_token_);
+  histogram(out, "lorax_request_inter_token_latency_seconds",
+            "Seconds between consecutive generated tokens of a request.", inter_token_latency_);
+  header(out, "lorax_adapter_request_count", "counter",
+         "Generation requests by adapter and outcome.");
+  for (const auto& [key, count] : outcomes_)
+    out += "lorax_adapter_request_count{adapter=\"" + escape_label_value(key.first) +
+           "\",outcome=\"" + escape_label_value(key.second) + "\"} " + std::to_string(count) + "\n";
+}
+
+void Metrics::render_adapters(const std::map<std::string, AdapterStats>& adapters,
+                              std::string& out) const {
+  const auto per_adapter = [&](const char* name, const char* type, const char* help, auto value_of,
+                               const auto& keys) {
+    header(out, name, type, help);
+    for (const auto& [adapter, entry] : keys)
+      out += std::string(name) + "{adapter=\"" + escape_label_value(adapter) + "\"} " +
+             format_value(value_of(adapter, entry)) + "\n";
+  };
+  per_adapter(
+      "lorax_adapter_loaded", "gauge", "1 while the adapter's weights are in memory.",
+      [](const std::string&, const AdapterStats& s) { return s.loaded ? 1.0 : 0.0; }, adapters);
+  per_adapter(
+      "lorax_adapter_pinned", "gauge", "1 for adapters never evicted.",
+      [](const std::string&, const AdapterStats& s) { return s.pinned ? 1.0 : 0.0; }, adapters);
+  per_adapter(
+      "lorax_adapter_load_duration", "gauge", "Seconds the adapter's last load took.",
+      [](const std::string&, const AdapterStats& s) { return s.load_seconds; }, adapters);
+  per_adapter(
+      "lorax_adapter_cache_hits", "counter", "Requests that found the adapter loaded.",
+      [](const std::string&, const AdapterStats& s) { return double(s.cache_hits); }, adapters);
+  per_adapter(
+      "lorax_adapter_cache_misses", "counter", "Requests that loaded the adapter.",
+      [](const std::string&, const AdapterStats& s) { return double(s.cache_misses); }, adapters);
+  per_adapter(
+      "lorax_adapter_waiting_requests", "gauge",
+      "Sequences submitted and without a first token, by adapter.",
+      [](const std::string&, int64_t n) { return double(n); }, waiting_);
+  per_adapter(
+      "lorax_adapter_active_requests", "gauge", "Sequences generating, by adapter.",
+      [](const std::string&, int64_t n) { return double(n); }, active_);
+}
+
+std::string Metrics::render(const ServiceStats& stats,
+                            const std::map<std::string, AdapterStats>& adapters) const {
   std::string out;
   std::lock_guard<std::mutex> lock(mutex_);
-  header(out, "lorax_request_count", "counter", "Generation requests by adapter and outcome.");
-  for (const auto& [key, count] : requests_)
-    out += "lorax_request_count{adapter=\"" + escape_label_value(key.first) + "\",outcome=\"" +
-           escape_label_value(key.second) + "\"} " + std::to_string(count) + "\n";
-  header(out, "lorax_request_time_to_first_token_seconds", "histogram",
-         "Time from submission to the first generated token.");
-  time_to_first_token_.render("lorax_request_time_to_first_token_seconds", out);
-  header(out, "lorax_request_inter_token_latency_seconds", "histogram",
-         "Time between consecutive generated tokens of a request.");
-  inter_token_latency_.render("lorax_request_inter_token_latency_seconds", out);
-  header(out, "lorax_request_duration_seconds", "histogram",
-         "Time from receiving a generation request to its last byte.");
-  request_duration_.render("lorax_request_duration_seconds", out);
+  render_requests(out);
+  render_adapters(adapters, out);
   engine_samples(out, stats);
   return out;
 }

@@ -1,8 +1,23 @@
-// Server metrics in the Prometheus text exposition format (version 0.0.4).
+// Server metrics in the Prometheus text exposition format (version 0.0.4), under LoRAX's names
+// (its router's `metrics::` calls) where LoRAX has the series:
 //
-// Request counts and latency histograms are recorded here as requests run; the engine's gauges
-// and counters (queue, batch, KV blocks, token counts) are read from the service at scrape time.
-// Thread-safe: HTTP threads record concurrently while /metrics renders.
+//   lorax_request_count, lorax_request_success              counters
+//   lorax_request_failure{err}                              counter: validation, overloaded,
+//       generation, incomplete, dropped, download_adapter, load_adapter, unauthorized, internal
+//   lorax_request_duration, _validation_duration, _queue_duration, _inference_duration,
+//   _mean_time_per_token_duration                           histograms, seconds, LoRAX's buckets
+//   lorax_request_input_length, _max_new_tokens, _generated_tokens, _skipped_tokens,
+//   _input_count                                            histograms
+//   lorax_queue_length, lorax_batch_current_size, lorax_batch_current_max_tokens   gauges
+//   lorax_batch_inference_count{method}, lorax_batch_inference_success{method}   counters
+//
+// and this server's own: per-adapter request counts and gauges (loaded, active, waiting, load
+// time, cache hits and misses), time to first token, inter-token latency, KV blocks, engine
+// token and step counters.
+//
+// Request series are recorded here as requests run; the engine's are read from the service and
+// the adapters' from ServedAdapters at scrape time. Thread-safe: HTTP threads record
+// concurrently while /metrics renders.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +28,7 @@
 #include <vector>
 
 #include "engine/engine_service.h"
+#include "server/server_context.h"
 
 namespace lorax {
 
@@ -30,26 +46,61 @@ class Histogram {
   uint64_t count_ = 0;
 };
 
+// What is known about one adapter at scrape time (ServedAdapters::stats()).
+struct AdapterStats {
+  bool loaded = false;      // its weights are in memory now
+  bool pinned = false;      // preloaded or loaded through the API: never evicted
+  double load_seconds = 0;  // its last load from disk
+  uint64_t cache_hits = 0;  // requests that found it loaded
+  uint64_t cache_misses = 0;
+};
+
+// One finished generation request, as LoRAX's router records it.
+struct RequestRecord {
+  double total_s = 0, validation_s = 0, queue_s = 0, inference_s = 0, per_token_s = 0;
+  int64_t generated_tokens = 0;
+};
+
 class Metrics {
  public:
-  Metrics();
+  explicit Metrics(const ServerLimits& limits);
 
-  // `adapter`: "base", a registered id or "unknown" (never raw client input: label values must
+  // `adapter`: "base", an adapter id or "unknown" (never raw client input: label values must
   // stay few). `outcome`: "success" or an outcome_label().
   void count_request(const std::string& adapter, const std::string& outcome);
+  void observe_success(const RequestRecord& record);
+  // After validation: the prompt's length and the tokens the request may generate.
+  void observe_admitted(int64_t input_tokens, int64_t max_new_tokens, int64_t sequences);
   void observe_time_to_first_token(double seconds);
   void observe_inter_token_latency(double seconds);
-  void observe_request_duration(double seconds);
+  void observe_skipped_tokens(int64_t skipped);  // per engine step of a request (LoRAX's)
 
-  std::string render(const ServiceStats& stats) const;
+  // Per-adapter request gauges: a sequence waits from submission to its first token, is active
+  // from then to its end.
+  void sequence_submitted(const std::string& adapter);
+  void sequence_started(const std::string& adapter);  // first token
+  void sequence_ended(const std::string& adapter, bool started);
+
+  std::string render(const ServiceStats& stats,
+                     const std::map<std::string, AdapterStats>& adapters) const;
 
  private:
+  void render_requests(std::string& out) const;
+  void render_adapters(const std::map<std::string, AdapterStats>& adapters, std::string& out) const;
+
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_;  // (adapter, outcome)
-  Histogram time_to_first_token_;
-  Histogram inter_token_latency_;
-  Histogram request_duration_;
+  uint64_t requests_ = 0;
+  uint64_t successes_ = 0;
+  std::map<std::string, uint64_t> failures_;                          // err -> count
+  std::map<std::pair<std::string, std::string>, uint64_t> outcomes_;  // (adapter, outcome)
+  std::map<std::string, int64_t> waiting_, active_;                   // per adapter
+  Histogram duration_, validation_, queue_, inference_, per_token_;
+  Histogram input_length_, max_new_tokens_, generated_tokens_, skipped_tokens_, input_count_;
+  Histogram time_to_first_token_, inter_token_latency_;
 };
+
+// LoRAX's err label of a failed request's outcome label.
+const char* failure_label(const std::string& outcome);
 
 // A label value escaped as the text format requires (backslash, double quote, newline).
 std::string escape_label_value(const std::string& value);

@@ -5,8 +5,10 @@
 #include <chrono>
 
 #include "server/adapter_resolution.h"
-#include "server/generation_run.h"
 #include "server/openai_logprobs.h"
+#include "server/request_fields.h"
+#include "server/response_headers.h"
+#include "server/run_group.h"
 #include "server/sse.h"
 #include "server/validation.h"
 
@@ -22,49 +24,114 @@ int64_t unix_now() {
       .count();
 }
 
-// `model` names the base model or an adapter; anything else is 404 at resolution.
+// `model` names the base model or an adapter (registered, or with adapter_source "local" a
+// directory under the adapter root); anything else is 404 at resolution.
 void select_model(GenerationSpec& spec, const std::optional<std::string>& model,
                   const ServerContext& context) {
-  if (!model || model->empty() || *model == context.served_model_name) return;
+  if (!model || model->empty()) {  // no model named: the default adapter, if any
+    spec.adapter.source = AdapterSpec::Source::Registry;
+    spec.adapter.id = context.default_adapter_id;
+    return;
+  }
+  if (*model == context.served_model_name) {
+    spec.adapter.source = AdapterSpec::Source::Registry;
+    return;
+  }
   spec.adapter.id = *model;
   spec.adapter.source_given = true;
-}
-
-Json usage_json(const GenerationRun& run) {
-  const int64_t generated = int64_t(run.tokens().size());
-  return {{"prompt_tokens", run.prompt_tokens()},
-          {"completion_tokens", generated},
-          {"total_tokens", run.prompt_tokens() + generated}};
 }
 
 int32_t previous_id(const GenerationRun& run, size_t i) {
   return i == 0 ? run.prepared().request.prompt_ids.back() : run.tokens()[i - 1].id;
 }
 
-// What both endpoints share: the response header fields and the run.
+// What both endpoints share: the response header fields, the sequences, and which sequence each
+// returned choice is.
 struct Completion {
   std::string id;
   std::string model;
   int64_t created = unix_now();
-  std::unique_ptr<GenerationRun> run;
+  std::unique_ptr<RunGroup> runs;
+  std::vector<size_t> choice_runs;  // choice index -> run index
+  AdapterSpec adapter;
+  size_t characters = 0;  // of the prompt, for x-compute-characters
 };
 
-Completion start(ServerState& state, GenerationSpec spec, const std::optional<std::string>& model,
-                 const char* id_kind, RequestLog& log) {
+Completion start(ServerState& state, GenerationSpec spec, const OpenAiChoices& choices,
+                 const std::optional<std::string>& model, const char* id_kind, RequestLog& log) {
   select_model(spec, model, state.context);
-  log.set_adapter(adapter_label(spec.adapter, state.context.adapters));
-  PreparedGeneration prepared = prepare_generation(spec, state.context, ApiFlavor::OpenAi);
+  log.set_adapter(state.adapters.label(spec.adapter));
+  PreparedGeneration prepared =
+      prepare_generation(spec, state.context, state.adapters, ApiFlavor::OpenAi);
   log.set_adapter(prepared.adapter_label);
+  state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
+                                 prepared.request.max_new_tokens, choices.best_of);
   Completion c;
   c.id = state.openai_id(id_kind, log.id());
   c.model = model && !model->empty() ? *model : state.context.served_model_name;
-  c.run = std::make_unique<GenerationRun>(state.context.service, state.tokenizer(),
-                                          std::move(prepared), state.metrics);
+  c.adapter = spec.adapter;
+  c.characters = utf8_length(prepared.prompt_text);
+  c.runs = std::make_unique<RunGroup>(state.context.service, state.tokenizer(), prepared,
+                                      choices.best_of, state.metrics, spec.seed.has_value());
+  for (int i = 0; i < choices.n; ++i) c.choice_runs.push_back(size_t(i));
   return c;
 }
 
-void finish_log(RequestLog& log, const GenerationRun& run) {
-  log.succeed(run.prompt_tokens(), int64_t(run.tokens().size()), openai_finish_reason(run.end()));
+// Non-streaming: runs every sequence to its end and keeps the n best (all of them when best_of
+// is n, in the order they were asked for).
+void finish_all(const httplib::Request& request, ServerState& state, Completion& c) {
+  if (!c.runs->run_to_end(state.stop_or_client_gone(request.local_port, request.remote_port)) ||
+      c.runs->any_cancelled())
+    throw engine_cancelled_error();
+  if (c.runs->size() > c.choice_runs.size()) {
+    const std::vector<size_t> ranked = c.runs->ranked();
+    c.choice_runs.assign(ranked.begin(), ranked.begin() + long(c.choice_runs.size()));
+  }
+}
+
+int64_t generated_tokens(const RunGroup& runs) {
+  int64_t total = 0;
+  for (size_t i = 0; i < runs.size(); ++i) total += int64_t(runs[i].tokens().size());
+  return total;
+}
+
+// Every sequence generated counts, returned or not (as OpenAI bills best_of).
+Json usage_json(const RunGroup& runs) {
+  const int64_t prompt = runs[0].prompt_tokens();
+  const int64_t generated = generated_tokens(runs);
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", generated},
+          {"total_tokens", prompt + generated}};
+}
+
+void finish_log(RequestLog& log, const Completion& c) {
+  const GenerationRun& first = (*c.runs)[c.choice_runs.front()];
+  log.succeed(first, generated_tokens(*c.runs), openai_finish_reason(first.end()));
+}
+
+void set_headers(httplib::Response& response, const ServerState& state, const Completion& c,
+                 const RequestLog& log) {
+  set_generation_headers(response, state, c.adapter, log.started(),
+                         (*c.runs)[c.choice_runs.front()], c.characters);
+}
+
+// The end of every OpenAI stream: the usage chunk when asked for, then [DONE].
+bool emit_end(const EventSource::Emit& emit, const Json& usage_chunk) {
+  if (!usage_chunk.is_null() && !emit(sse_event(usage_chunk))) return false;
+  return emit(std::string(kSseDone));
+}
+
+Json usage_chunk(const Completion& c, const char* object, bool include_usage) {
+  if (!include_usage) return nullptr;
+  return {{"id", c.id},       {"object", object},         {"created", c.created},
+          {"model", c.model}, {"choices", Json::array()}, {"usage", usage_json(*c.runs)}};
+}
+
+// An error in the middle of an OpenAI stream: logged, sent as an error event, then [DONE], the
+// same for completions and chat.
+void emit_stream_error(RequestLog& log, const ApiError& error, const EventSource::Emit& emit) {
+  log.fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
+  if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
 }
 
 // ---- /v1/completions ----
@@ -77,51 +144,40 @@ Json completion_chunk(const Completion& c, Json choice) {
           {"choices", Json::array({std::move(choice)})}};
 }
 
-Json completion_choice(std::string text, Json logprobs, Json finish_reason) {
-  return {{"index", 0},
+Json completion_choice(size_t index, std::string text, Json logprobs, Json finish_reason) {
+  return {{"index", index},
           {"text", std::move(text)},
           {"logprobs", std::move(logprobs)},
           {"finish_reason", std::move(finish_reason)}};
 }
 
+Json completion_logprobs(const GenerationRun& run, const CompletionRequest& request,
+                         const TokenTexts& texts) {
+  if (!request.logprobs) return nullptr;
+  CompletionLogprobs lists(texts, request.return_tokens_as_token_ids);
+  if (request.echo && run.prompt_logprobs())
+    lists.add_prompt(run.prepared().request.prompt_ids, *run.prompt_logprobs());
+  for (size_t i = 0; i < run.tokens().size(); ++i)
+    lists.add_generated(run.tokens()[i], previous_id(run, i));
+  return lists.take();
+}
+
 Json completion_body(const Completion& c, const CompletionRequest& request,
                      const TokenTexts& texts) {
-  const GenerationRun& run = *c.run;
-  Json logprobs = nullptr;
-  if (request.logprobs) {
-    CompletionLogprobs lists(texts, request.return_tokens_as_token_ids);
-    if (request.echo && run.prompt_logprobs())
-      lists.add_prompt(run.prepared().request.prompt_ids, *run.prompt_logprobs());
-    for (size_t i = 0; i < run.tokens().size(); ++i)
-      lists.add_generated(run.tokens()[i], previous_id(run, i));
-    logprobs = lists.take();
+  Json choices = Json::array();
+  for (size_t k = 0; k < c.choice_runs.size(); ++k) {
+    const GenerationRun& run = (*c.runs)[c.choice_runs[k]];
+    const std::string text =
+        (request.echo ? run.prepared().prompt_text : std::string()) + run.text();
+    choices.push_back(completion_choice(k, text, completion_logprobs(run, request, texts),
+                                        openai_finish_reason(run.end())));
   }
-  const std::string text = (request.echo ? run.prepared().prompt_text : std::string()) + run.text();
-  Json body = completion_chunk(
-      c, completion_choice(text, std::move(logprobs), openai_finish_reason(run.end())));
-  body["usage"] = usage_json(run);
-  return body;
+  return {{"id", c.id},       {"object", "text_completion"},   {"created", c.created},
+          {"model", c.model}, {"choices", std::move(choices)}, {"usage", usage_json(*c.runs)}};
 }
 
-// The end of every OpenAI stream: the usage chunk when asked for, then [DONE].
-bool emit_end(const EventSource::Emit& emit, const Json& usage_chunk) {
-  if (!usage_chunk.is_null() && !emit(sse_event(usage_chunk))) return false;
-  return emit(std::string(kSseDone));
-}
-
-Json usage_chunk(const Completion& c, const char* object, bool include_usage) {
-  if (!include_usage) return nullptr;
-  return {{"id", c.id},       {"object", object},         {"created", c.created},
-          {"model", c.model}, {"choices", Json::array()}, {"usage", usage_json(*c.run)}};
-}
-
-// An error in the middle of an OpenAI stream: logged, sent as an error event, then [DONE], the
-// same for completions and chat.
-void emit_stream_error(RequestLog& log, const ApiError& error, const EventSource::Emit& emit) {
-  log.fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
-  if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
-}
-
+// Streams every choice's chunks as its sequence produces them (choice i is run i: best_of equals
+// n when streaming).
 class CompletionStream : public EventSource {
  public:
   CompletionStream(ServerState& state, CompletionRequest request, Completion completion,
@@ -130,33 +186,38 @@ class CompletionStream : public EventSource {
         request_(std::move(request)),
         c_(std::move(completion)),
         log_(std::move(log)),
-        lists_(texts_, request_.return_tokens_as_token_ids) {}
+        first_(c_.runs->size(), true) {
+    for (size_t i = 0; i < c_.runs->size(); ++i)
+      lists_.emplace_back(texts_, request_.return_tokens_as_token_ids);
+  }
 
   Progress next(const Emit& emit, const std::function<bool()>& abort) override {
-    GenerationRun& run = *c_.run;
-    const auto step = run.next(abort);
-    if (!step) return Progress::Aborted;
-    if (step->last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
-    std::string text = step->text;
-    if (first_) {  // echo: the prompt opens the stream (its logprobs came with this first event)
-      first_ = false;
+    const auto event = c_.runs->next(abort);
+    if (!event) return Progress::Aborted;
+    const size_t i = event->run;
+    const GenerationRun::Step& step = event->step;
+    GenerationRun& run = (*c_.runs)[i];
+    if (step.last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
+    std::string text = step.text;
+    if (first_[i]) {  // echo: the prompt opens the choice (its logprobs came with this event)
+      first_[i] = false;
       if (request_.echo) {
         text = run.prepared().prompt_text + text;
         if (request_.logprobs && run.prompt_logprobs())
-          lists_.add_prompt(run.prepared().request.prompt_ids, *run.prompt_logprobs());
+          lists_[i].add_prompt(run.prepared().request.prompt_ids, *run.prompt_logprobs());
       }
     }
-    if (request_.logprobs && step->token)
-      lists_.add_generated(run.tokens()[*step->token], previous_id(run, *step->token));
+    if (request_.logprobs && step.token)
+      lists_[i].add_generated(run.tokens()[*step.token], previous_id(run, *step.token));
     const bool has_logprobs = request_.logprobs.has_value();
-    if (!text.empty() || step->last || (has_logprobs && step->token)) {
-      Json finish = step->last ? Json(openai_finish_reason(run.end())) : Json(nullptr);
-      Json logprobs = has_logprobs ? lists_.take() : Json(nullptr);
-      if (!emit(sse_event(completion_chunk(c_, completion_choice(text, logprobs, finish)))))
+    if (!text.empty() || step.last || (has_logprobs && step.token)) {
+      Json finish = step.last ? Json(openai_finish_reason(run.end())) : Json(nullptr);
+      Json logprobs = has_logprobs ? lists_[i].take() : Json(nullptr);
+      if (!emit(sse_event(completion_chunk(c_, completion_choice(i, text, logprobs, finish)))))
         return Progress::Aborted;
     }
-    if (!step->last) return Progress::More;
-    finish_log(*log_, run);
+    if (!c_.runs->finished()) return Progress::More;
+    finish_log(*log_, c_);
     return emit_end(emit, usage_chunk(c_, "text_completion", request_.include_usage))
                ? Progress::Done
                : Progress::Aborted;
@@ -171,44 +232,43 @@ class CompletionStream : public EventSource {
   CompletionRequest request_;
   Completion c_;
   std::shared_ptr<RequestLog> log_;
-  CompletionLogprobs lists_;
-  bool first_ = true;
+  std::vector<CompletionLogprobs> lists_;  // per choice
+  std::vector<bool> first_;                // per choice: no event seen yet
 };
 
 // ---- /v1/chat/completions ----
 
-Json chat_chunk(const Completion& c, Json delta, Json logprobs, Json finish_reason) {
+Json chat_chunk(const Completion& c, size_t index, Json delta, Json logprobs, Json finish_reason) {
   return {{"id", c.id},
           {"object", "chat.completion.chunk"},
           {"created", c.created},
           {"model", c.model},
-          {"choices", Json::array({{{"index", 0},
+          {"choices", Json::array({{{"index", index},
                                     {"delta", std::move(delta)},
                                     {"logprobs", std::move(logprobs)},
                                     {"finish_reason", std::move(finish_reason)}}})}};
 }
 
+Json chat_logprobs(const GenerationRun& run, const ChatRequest& request, const TokenTexts& texts) {
+  if (!request.logprobs) return nullptr;
+  Json content = Json::array();
+  for (size_t i = 0; i < run.tokens().size(); ++i)
+    content.push_back(chat_logprob_entry(run.tokens()[i], previous_id(run, i), request.top_logprobs,
+                                         texts, request.return_tokens_as_token_ids));
+  return {{"content", std::move(content)}};
+}
+
 Json chat_body(const Completion& c, const ChatRequest& request, const TokenTexts& texts) {
-  const GenerationRun& run = *c.run;
-  Json logprobs = nullptr;
-  if (request.logprobs) {
-    Json content = Json::array();
-    for (size_t i = 0; i < run.tokens().size(); ++i)
-      content.push_back(chat_logprob_entry(run.tokens()[i], previous_id(run, i),
-                                           request.top_logprobs, texts,
-                                           request.return_tokens_as_token_ids));
-    logprobs = {{"content", std::move(content)}};
+  Json choices = Json::array();
+  for (size_t k = 0; k < c.choice_runs.size(); ++k) {
+    const GenerationRun& run = (*c.runs)[c.choice_runs[k]];
+    choices.push_back({{"index", k},
+                       {"message", {{"role", "assistant"}, {"content", run.text()}}},
+                       {"logprobs", chat_logprobs(run, request, texts)},
+                       {"finish_reason", openai_finish_reason(run.end())}});
   }
-  Json choice = {{"index", 0},
-                 {"message", {{"role", "assistant"}, {"content", run.text()}}},
-                 {"logprobs", std::move(logprobs)},
-                 {"finish_reason", openai_finish_reason(run.end())}};
-  return {{"id", c.id},
-          {"object", "chat.completion"},
-          {"created", c.created},
-          {"model", c.model},
-          {"choices", Json::array({std::move(choice)})},
-          {"usage", usage_json(run)}};
+  return {{"id", c.id},       {"object", "chat.completion"},   {"created", c.created},
+          {"model", c.model}, {"choices", std::move(choices)}, {"usage", usage_json(*c.runs)}};
 }
 
 class ChatStream : public EventSource {
@@ -221,31 +281,34 @@ class ChatStream : public EventSource {
         log_(std::move(log)) {}
 
   Progress next(const Emit& emit, const std::function<bool()>& abort) override {
-    if (first_) {  // the role comes first, before any token: clients show it at once
-      first_ = false;
+    if (roles_sent_ < c_.runs->size()) {  // each role first, before any token: shown at once
       const Json delta = {{"role", "assistant"}, {"content", ""}};
-      return emit(sse_event(chat_chunk(c_, delta, nullptr, nullptr))) ? Progress::More
-                                                                      : Progress::Aborted;
+      return emit(sse_event(chat_chunk(c_, roles_sent_++, delta, nullptr, nullptr)))
+                 ? Progress::More
+                 : Progress::Aborted;
     }
-    GenerationRun& run = *c_.run;
-    const auto step = run.next(abort);
-    if (!step) return Progress::Aborted;
-    if (step->last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
+    const auto event = c_.runs->next(abort);
+    if (!event) return Progress::Aborted;
+    const size_t i = event->run;
+    const GenerationRun::Step& step = event->step;
+    GenerationRun& run = (*c_.runs)[i];
+    if (step.last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
     Json logprobs = nullptr;
-    if (request_.logprobs && step->token)
+    if (request_.logprobs && step.token)
       logprobs = {
           {"content", Json::array({chat_logprob_entry(
-                          run.tokens()[*step->token], previous_id(run, *step->token),
+                          run.tokens()[*step.token], previous_id(run, *step.token),
                           request_.top_logprobs, texts_, request_.return_tokens_as_token_ids)})}};
-    if (!step->text.empty() || !logprobs.is_null()) {
-      const Json delta = {{"content", step->text}};
-      if (!emit(sse_event(chat_chunk(c_, delta, std::move(logprobs), nullptr))))
+    if (!step.text.empty() || !logprobs.is_null()) {
+      const Json delta = {{"content", step.text}};
+      if (!emit(sse_event(chat_chunk(c_, i, delta, std::move(logprobs), nullptr))))
         return Progress::Aborted;
     }
-    if (!step->last) return Progress::More;
-    if (!emit(sse_event(chat_chunk(c_, Json::object(), nullptr, openai_finish_reason(run.end())))))
+    if (step.last && !emit(sse_event(chat_chunk(c_, i, Json::object(), nullptr,
+                                                openai_finish_reason(run.end())))))
       return Progress::Aborted;
-    finish_log(*log_, run);
+    if (!c_.runs->finished()) return Progress::More;
+    finish_log(*log_, c_);
     return emit_end(emit, usage_chunk(c_, "chat.completion.chunk", request_.include_usage))
                ? Progress::Done
                : Progress::Aborted;
@@ -260,7 +323,7 @@ class ChatStream : public EventSource {
   ChatRequest request_;
   Completion c_;
   std::shared_ptr<RequestLog> log_;
-  bool first_ = true;
+  size_t roles_sent_ = 0;
 };
 
 }  // namespace
@@ -268,35 +331,35 @@ class ChatStream : public EventSource {
 void OpenAiApi::completions(const httplib::Request& request, httplib::Response& response,
                             std::shared_ptr<RequestLog> log) {
   CompletionRequest parsed = parse_completion(parse_json_body(request.body), state_.context.limits);
-  Completion c = start(state_, parsed.spec, parsed.model, "cmpl", *log);
+  Completion c = start(state_, parsed.spec, parsed.choices, parsed.model, "cmpl", *log);
   if (parsed.stream) {
+    set_stream_headers(response, state_, c.adapter, c.characters);
     stream_events(response,
                   std::make_shared<CompletionStream>(state_, std::move(parsed), std::move(c), log),
                   state_.stopping);
     return;
   }
-  if (!c.run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
-      c.run->end() == GenerationEnd::Cancelled)
-    throw engine_cancelled_error();
+  finish_all(request, state_, c);
   response.set_content(dump_json(completion_body(c, parsed, state_.texts())), kJson);
-  finish_log(*log, *c.run);
+  set_headers(response, state_, c, *log);
+  finish_log(*log, c);
 }
 
 void OpenAiApi::chat_completions(const httplib::Request& request, httplib::Response& response,
                                  std::shared_ptr<RequestLog> log) {
   ChatRequest parsed = parse_chat(parse_json_body(request.body), state_.context.limits);
-  Completion c = start(state_, parsed.spec, parsed.model, "chatcmpl", *log);
+  Completion c = start(state_, parsed.spec, parsed.choices, parsed.model, "chatcmpl", *log);
   if (parsed.stream) {
+    set_stream_headers(response, state_, c.adapter, c.characters);
     stream_events(response,
                   std::make_shared<ChatStream>(state_, std::move(parsed), std::move(c), log),
                   state_.stopping);
     return;
   }
-  if (!c.run->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
-      c.run->end() == GenerationEnd::Cancelled)
-    throw engine_cancelled_error();
+  finish_all(request, state_, c);
   response.set_content(dump_json(chat_body(c, parsed, state_.texts())), kJson);
-  finish_log(*log, *c.run);
+  set_headers(response, state_, c, *log);
+  finish_log(*log, c);
 }
 
 void OpenAiApi::models(httplib::Response& response) {
@@ -313,7 +376,29 @@ void OpenAiApi::models(httplib::Response& response) {
   Json data = Json::array({entry(context.served_model_name, nullptr)});
   for (const std::string& id : context.adapters.registered())
     data.push_back(entry(id, context.served_model_name));
+  for (const std::string& id : state_.adapters.loaded_names())
+    data.push_back(entry(id, context.served_model_name));
   response.set_content(dump_json({{"object", "list"}, {"data", std::move(data)}}), kJson);
+}
+
+void OpenAiApi::load_adapter(const httplib::Request& request, httplib::Response& response) {
+  const Json body = parse_json_body(request.body);
+  const FieldReader fields(body);
+  const auto name = fields.string("lora_name");
+  const auto path = fields.string("lora_path");
+  if (!name) fields.invalid("lora_name", "is required");
+  if (!path) fields.invalid("lora_path", "is required");
+  state_.adapters.load(*name, *path);
+  response.set_content("Success: LoRA adapter '" + *name + "' added successfully.", "text/plain");
+}
+
+void OpenAiApi::unload_adapter(const httplib::Request& request, httplib::Response& response) {
+  const Json body = parse_json_body(request.body);
+  const FieldReader fields(body);
+  const auto name = fields.string("lora_name");
+  if (!name) fields.invalid("lora_name", "is required");
+  state_.adapters.unload(*name);
+  response.set_content("Success: LoRA adapter '" + *name + "' removed successfully.", "text/plain");
 }
 
 }  // namespace lorax

@@ -1,5 +1,7 @@
 // The OpenAI API: /v1/completions, /v1/chat/completions (both optionally streamed) and
-// /v1/models. `model` names the base model (served_model_name) or a registered adapter.
+// /v1/models; vLLM's /v1/load_lora_adapter and /v1/unload_lora_adapter. `model` names the base
+// model (served_model_name), a registered adapter, one loaded at run time, or with
+// adapter_source "local" a directory under the adapter root.
 #pragma once
 
 #include <memory>
@@ -23,6 +25,9 @@ class OpenAiApi {
   void chat_completions(const httplib::Request& request, httplib::Response& response,
                         std::shared_ptr<RequestLog> log);
   void models(httplib::Response& response);
+  // vLLM's run-time adapter routes: {"lora_name", "lora_path"} and {"lora_name"}.
+  void load_adapter(const httplib::Request& request, httplib::Response& response);
+  void unload_adapter(const httplib::Request& request, httplib::Response& response);
 
  private:
   ServerState& state_;

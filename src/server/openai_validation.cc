@@ -1,5 +1,6 @@
 // POST /v1/completions and /v1/chat/completions bodies, validated as OpenAI documents them (with
-// vLLM's extensions top_k, repetition_penalty, ignore_eos, return_tokens_as_token_ids).
+// vLLM's extensions top_k, repetition_penalty, ignore_eos, return_tokens_as_token_ids, and
+// LoRAX's adapter_source, api_token, ignore_eos_token).
 #include <algorithm>
 
 #include "server/validation_checks.h"
@@ -28,7 +29,7 @@ std::vector<int32_t> token_ids(const FieldReader& f, const Json& list, const Ser
   return ids;
 }
 
-// A string, [string], [ids] or [[ids]]: one prompt only (n and batched prompts are not served).
+// A string, [string], [ids] or [[ids]]: one prompt only (batched prompts are not served).
 PromptSpec read_completion_prompt(const FieldReader& f, const ServerLimits& limits) {
   const Json* prompt = f.value("prompt");
   if (!prompt) f.invalid("prompt", "is required");
@@ -59,18 +60,18 @@ PromptSpec read_completion_prompt(const FieldReader& f, const ServerLimits& limi
 }
 
 // OpenAI content may be a string, null, or a list of parts; templates get one string.
-Json flatten_content(const FieldReader& f, const Json& content) {
+Json flatten_content(const FieldReader& f, const Json& content, const char* key) {
   if (content.is_string() || content.is_null()) return content;
   if (!content.is_array())
-    f.invalid("messages",
+    f.invalid(key,
               "content must be a string or a list of text parts, got " + json_excerpt(content));
   std::string text;
   for (const Json& part : content) {
     const bool is_text =
         has_string_field(part, "type", "text") && part.contains("text") && part["text"].is_string();
     if (!is_text)
-      f.invalid("messages", "content parts must be {\"type\": \"text\", \"text\": ...}; got " +
-                                json_excerpt(part));
+      f.invalid(key, "content parts must be {\"type\": \"text\", \"text\": ...}; got " +
+                         json_excerpt(part));
     if (!text.empty()) text += "\n";
     text += part["text"].get<std::string>();
   }
@@ -82,16 +83,7 @@ Json read_messages(const FieldReader& f) {
   if (!messages) f.invalid("messages", "is required");
   if (!messages->is_array() || messages->empty())
     f.invalid("messages", "must be a non-empty list of {\"role\", \"content\"} objects");
-  Json out = Json::array();
-  for (const Json& m : *messages) {
-    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
-      f.invalid("messages",
-                "each message must be an object with a string \"role\"; got " + json_excerpt(m));
-    Json copy = m;
-    copy["content"] = flatten_content(f, m.value("content", Json()));
-    out.push_back(std::move(copy));
-  }
-  return out;
+  return read_chat_messages(f, *messages, "messages");
 }
 
 std::optional<int64_t> read_max_tokens(const FieldReader& f, const ServerLimits& limits,
@@ -108,6 +100,19 @@ std::optional<int64_t> read_max_tokens(const FieldReader& f, const ServerLimits&
 
 }  // namespace
 
+Json read_chat_messages(const FieldReader& f, const Json& messages, const char* key) {
+  Json out = Json::array();
+  for (const Json& m : messages) {
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
+      f.invalid(key,
+                "each message must be an object with a string \"role\"; got " + json_excerpt(m));
+    Json copy = m;
+    copy["content"] = flatten_content(f, m.value("content", Json()), key);
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
 CompletionRequest parse_completion(const Json& body, const ServerLimits& limits) {
   const FieldReader f(body);
   CompletionRequest out;
@@ -115,6 +120,7 @@ CompletionRequest parse_completion(const Json& body, const ServerLimits& limits)
   out.spec.prompt = read_completion_prompt(f, limits);
   read_openai_sampling(f, out.spec);
   read_openai_stream(f, out.stream, out.include_usage);
+  out.choices = read_openai_choices(f, limits, out.stream, /*best_of_allowed=*/true);
   // 0 is allowed: with echo and logprobs it scores a prompt without generating.
   out.spec.max_new_tokens =
       read_max_tokens(f, limits, "max_tokens", 0).value_or(kCompletionDefaultMaxTokens);
@@ -142,6 +148,7 @@ ChatRequest parse_chat(const Json& body, const ServerLimits& limits) {
   out.spec.prompt.add_generation_prompt = f.boolean("add_generation_prompt").value_or(true);
   read_openai_sampling(f, out.spec);
   read_openai_stream(f, out.stream, out.include_usage);
+  out.choices = read_openai_choices(f, limits, out.stream, /*best_of_allowed=*/false);
   out.spec.max_new_tokens = read_max_tokens(f, limits, "max_tokens", 1);
   if (const auto n = read_max_tokens(f, limits, "max_completion_tokens", 1))
     out.spec.max_new_tokens = n;  // the newer name wins

@@ -1,8 +1,11 @@
 #include "server/prepared_generation.h"
 
+#include <filesystem>
 #include <random>
 
 #include "server/adapter_resolution.h"
+#include "tokenizer/jinja/chat_template.h"
+#include "tokenizer/tokenizer_config.h"
 
 namespace lorax {
 
@@ -17,20 +20,46 @@ const TextProcessor& require_text(const ServerContext& context, const char* what
   return *context.text;
 }
 
-std::vector<int32_t> encode(const PromptSpec& prompt, const ServerContext& context) {
+// The adapter's own chat template, when its directory has a tokenizer_config.json with one
+// (adapters fine-tuned on a chat format ship it); null otherwise.
+std::unique_ptr<jinja::ChatTemplate> adapter_chat_template(const LoraAdapter* adapter) {
+  if (!adapter || adapter->dir().empty()) return nullptr;
+  const std::filesystem::path dir(adapter->dir());
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(dir / "tokenizer_config.json", error) &&
+      !std::filesystem::is_regular_file(dir / "chat_template.jinja", error))
+    return nullptr;
+  const TokenizerConfig config = TokenizerConfig::from_model_dir(adapter->dir());
+  const std::string* source = config.chat_template();
+  if (!source) return nullptr;
+  nlohmann::ordered_json special = nlohmann::ordered_json::object();
+  if (config.bos_token) special["bos_token"] = *config.bos_token;
+  if (config.eos_token) special["eos_token"] = *config.eos_token;
+  return std::make_unique<jinja::ChatTemplate>(*source, special);
+}
+
+std::vector<int32_t> encode_chat(const PromptSpec& prompt, const TextProcessor& text,
+                                 const LoraAdapter* adapter) {
+  if (const auto own = adapter_chat_template(adapter))
+    return text.tokenizer().encode(own->apply(prompt.messages, prompt.add_generation_prompt),
+                                   false);
+  if (!text.has_chat_template())
+    throw ApiError(ErrorKind::Validation,
+                   "this model has no chat template (serve it with --chat-template FILE); use "
+                   "/v1/completions with a prompt",
+                   "messages");
+  return text.encode_chat(prompt.messages, prompt.add_generation_prompt);
+}
+
+std::vector<int32_t> encode(const PromptSpec& prompt, const ServerContext& context,
+                            const LoraAdapter* adapter) {
   switch (prompt.kind) {
     case PromptSpec::Kind::TokenIds:
       return prompt.ids;
     case PromptSpec::Kind::Text:
       return require_text(context, "text prompts").encode_prompt(prompt.text);
-    case PromptSpec::Kind::Chat: {
-      const TextProcessor& text = require_text(context, "chat messages");
-      if (!text.has_chat_template())
-        throw ApiError(ErrorKind::Validation,
-                       "this model has no chat template; use /v1/completions with a prompt",
-                       "messages");
-      return text.encode_chat(prompt.messages, prompt.add_generation_prompt);
-    }
+    case PromptSpec::Kind::Chat:
+      return encode_chat(prompt, require_text(context, "chat messages"), adapter);
   }
   return {};
 }
@@ -61,17 +90,19 @@ std::string prompt_text(const PromptSpec& prompt, const std::vector<int32_t>& id
   return context.text ? context.text->decode(ids, /*skip_special_tokens=*/true) : std::string();
 }
 
+}  // namespace
+
 uint64_t random_seed() {
   std::random_device device;  // per request: no shared generator between threads
   return (uint64_t(device()) << 32) | device();
 }
 
-}  // namespace
-
 PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
-                                      ApiFlavor flavor) {
+                                      ServedAdapters& adapters, ApiFlavor flavor) {
   const ServerLimits& limits = context.limits;
-  std::vector<int32_t> ids = encode(spec.prompt, context);
+  // The adapter first: its directory may carry the chat template the prompt is rendered with.
+  ResolvedAdapter adapter = adapters.resolve(spec.adapter, flavor);
+  std::vector<int32_t> ids = encode(spec.prompt, context, adapter.adapter.get());
   if (ids.empty())
     throw ApiError(ErrorKind::Validation, "the prompt is empty (no tokens)", "prompt");
   const bool truncated = spec.truncate && int64_t(ids.size()) > *spec.truncate;
@@ -79,7 +110,7 @@ PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerCo
   const int64_t input = int64_t(ids.size());
   check_input_length(input, limits, flavor);
   const int64_t max_new = spec.max_new_tokens.value_or(
-      std::min(limits.default_max_new_tokens, limits.max_total_tokens - input));
+      std::min(limits.max_new_tokens, limits.max_total_tokens - input));
   check_total_length(input, max_new, limits, flavor);
 
   PreparedGeneration out;
@@ -94,10 +125,16 @@ PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerCo
   r.top_logprobs = spec.top_logprobs;
   r.prompt_logprobs = spec.prompt_logprobs;
   r.ignore_eos = spec.ignore_eos;
-  ResolvedAdapter adapter =
-      resolve_adapter(spec.adapter, context.adapters, context.adapter_root, flavor);
   r.adapter = std::move(adapter.adapter);
   out.adapter_label = std::move(adapter.label);
+  return out;
+}
+
+PreparedGeneration with_seed(const PreparedGeneration& prepared, uint64_t seed) {
+  PreparedGeneration out = prepared;
+  if (!out.seed) return out;  // greedy: every sequence is the same
+  out.seed = seed;
+  out.request.sampling.seed = seed;
   return out;
 }
 

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "server/api_error.h"
+#include "server/served_adapters.h"
 #include "server/server_context.h"
 #include "server/validation.h"
 
@@ -25,8 +26,16 @@ struct PreparedGeneration {
 
 // Throws ApiError: Validation (no tokenizer for a text prompt, no chat template, prompt too
 // long, prompt + max_new_tokens over max_total_tokens), UnknownAdapter, Forbidden, AdapterLoad;
-// template errors pass through for classify_exception().
+// template errors pass through for classify_exception(). A chat prompt is rendered with the
+// adapter's own template when its directory has one, else the model's. Without max_new_tokens
+// the request gets what is left of max_total_tokens after its prompt (at most max_new_tokens).
 PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerContext& context,
-                                      ApiFlavor flavor);
+                                      ServedAdapters& adapters, ApiFlavor flavor);
+
+// The same generation sampled with another seed (one of several sequences of a request: best_of,
+// n). A greedy one is returned unchanged.
+PreparedGeneration with_seed(const PreparedGeneration& prepared, uint64_t seed);
+// A fresh random seed (the seed of a sampled request that gave none).
+uint64_t random_seed();
 
 }  // namespace lorax

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "server/api_error.h"
+#include "server/generation_run.h"
 #include "server/metrics.h"
 
 namespace lorax {
@@ -20,8 +21,13 @@ class RequestLog {
   RequestLog& operator=(const RequestLog&) = delete;
 
   uint64_t id() const { return id_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
   void set_adapter(std::string label) { adapter_ = std::move(label); }
-  void succeed(int64_t prompt_tokens, int64_t generated_tokens, const char* finish_reason);
+  // The request was answered: `run` is the sequence answered (its timings are the request's),
+  // `generated_tokens` counts those of every sequence of the request.
+  void succeed(const GenerationRun& run, int64_t generated_tokens, const char* finish_reason);
+  // A LoRAX request's end: its run's token counts and finish reason.
+  void succeed(const GenerationRun& run);
   void fail(const ApiError& error, int status);
 
  private:
@@ -31,6 +37,7 @@ class RequestLog {
   std::string adapter_ = "unknown";
   std::string outcome_ = "client_disconnected";  // until told otherwise
   std::string detail_;
+  RequestRecord record_;   // set on success
   bool internal_ = false;  // an internal error: logged as an error, not a warning
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "adapters/adapter_store.h"
 #include "engine/engine_service.h"
@@ -15,13 +16,16 @@
 namespace lorax {
 
 struct ServerLimits {
-  int64_t max_input_length = 1024;       // prompt tokens (after truncation)
-  int64_t max_total_tokens = 2048;       // prompt + generated tokens
-  int64_t default_max_new_tokens = 256;  // when a LoRAX or chat request gives none
-  int64_t max_new_tokens = 2048;         // the most a request may ask for
+  int64_t max_input_length = 1024;  // prompt tokens (after truncation)
+  int64_t max_total_tokens = 2048;  // prompt + generated tokens
+  // The most a request may ask for. A request that gives none gets what is left of
+  // max_total_tokens after its prompt (LoRAX's default), at most this.
+  int64_t max_new_tokens = 2048;
   int64_t max_stop_sequences = 4;
-  int64_t max_top_logprobs = 20;    // alternatives per token; the engine reports at most 20
-  int64_t max_best_of = 1;          // only 1 is served (no parallel sampling)
+  int64_t max_top_logprobs = 20;  // alternatives per token; the engine reports at most 20
+  // Sequences one request may ask for: LoRAX's best_of, OpenAI's n and best_of. Each is its own
+  // engine request (the prompt is computed once per sequence).
+  int64_t max_best_of = 4;
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
   int http_threads = 64;            // each open stream holds one thread
 };
@@ -39,6 +43,10 @@ struct ServerContext {
   std::optional<std::string> api_key;
   bool random_weights = false;  // the demo model: /info says its output is noise
   ServerLimits limits;
+  // Loaded before serving and never evicted: registered ids, or directories under adapter_root.
+  std::vector<std::string> preloaded_adapters;
+  // The adapter of requests that name none (LoRAX's --adapter-id); unset: the base model.
+  std::optional<std::string> default_adapter_id;
 };
 
 }  // namespace lorax

@@ -6,7 +6,10 @@
 
 namespace lorax {
 
-ServerState::ServerState(ServerContext server_context) : context(std::move(server_context)) {
+ServerState::ServerState(ServerContext server_context)
+    : context(std::move(server_context)),
+      metrics(context.limits),
+      adapters(context.adapters, context.adapter_root) {
   started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();

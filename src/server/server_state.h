@@ -10,6 +10,7 @@
 
 #include "server/metrics.h"
 #include "server/peer_watch.h"
+#include "server/served_adapters.h"
 #include "server/server_context.h"
 #include "server/token_text.h"
 
@@ -36,6 +37,7 @@ struct ServerState {
 
   ServerContext context;
   Metrics metrics;
+  ServedAdapters adapters;
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> next_request_id{1};
   int64_t started_unix = 0;  // seconds: `created` of /v1/models

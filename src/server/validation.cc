@@ -50,9 +50,44 @@ void read_penalties(const FieldReader& fields, SamplingParams& sampling) {
   }
 }
 
+void read_adapter_source(const FieldReader& fields, AdapterSpec& adapter) {
+  const auto source = fields.string("adapter_source");
+  adapter.source_given = source.has_value();
+  if (!source || *source == "hub") return;
+  if (*source == "local") {
+    adapter.source = AdapterSpec::Source::Local;
+    return;
+  }
+  fields.invalid("adapter_source",
+                 "must be \"hub\" (registered adapters) or \"local\" (a directory under the "
+                 "adapter root) on this server, got \"" +
+                     *source + "\"");
+}
+
 void refuse_if_set(const FieldReader& fields, const char* key, const std::string& why) {
   const Json* value = fields.value(key);
   if (value && !is_empty_value(*value)) fields.invalid(key, why);
+}
+
+// logit_bias: {"token id": bias in [-100, 100]}. The engine's sampler takes no per-token bias, so
+// only biases of 0 (no change) are served.
+void read_logit_bias(const FieldReader& fields) {
+  const Json* bias = fields.value("logit_bias");
+  if (!bias) return;
+  if (!bias->is_object())
+    fields.invalid("logit_bias",
+                   "must be an object of token ids to biases, got " + json_excerpt(*bias));
+  for (const auto& [key, value] : bias->items()) {
+    if (!value.is_number())
+      fields.invalid("logit_bias", "values must be numbers, got " + json_excerpt(value));
+    const double v = value.get<double>();
+    if (!(v >= -100.0 && v <= 100.0))
+      fields.invalid("logit_bias", "values must be between -100 and 100, got " + number_text(v));
+    if (v != 0.0)
+      fields.invalid("logit_bias",
+                     "is not supported by this server except for biases of 0 (token " + key +
+                         " has " + number_text(v) + "): its sampler takes no per-token bias");
+  }
 }
 
 void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec) {
@@ -73,15 +108,38 @@ void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec) {
       fields.invalid("top_k", "must be -1 (no limit) or positive, got " + std::to_string(*k));
     s.top_k = *k > 0 ? int(std::min<int64_t>(*k, 1 << 30)) : 0;
   }
-  for (const char* key : {"n", "best_of"})
-    if (const auto n = fields.integer(key); n && *n != 1)
-      fields.invalid(
-          key, "must be 1: this server returns one choice per request, got " + std::to_string(*n));
   read_penalties(fields, s);
   spec.seed = fields.seed("seed", /*wrap_negative=*/true);
-  spec.ignore_eos = fields.boolean("ignore_eos").value_or(false);
-  refuse_if_set(fields, "logit_bias", "is not supported by this server");
+  // vLLM's ignore_eos and LoRAX's ignore_eos_token
+  spec.ignore_eos = fields.boolean("ignore_eos").value_or(false) ||
+                    fields.boolean("ignore_eos_token").value_or(false);
+  read_adapter_source(fields, spec.adapter);
+  (void)fields.string("api_token");  // LoRAX's token for private hub adapters: nothing to fetch
+  read_logit_bias(fields);
   refuse_if_set(fields, "suffix", "is not supported by this server");
+}
+
+OpenAiChoices read_openai_choices(const FieldReader& fields, const ServerLimits& limits,
+                                  bool stream, bool best_of_allowed) {
+  const std::string most = std::to_string(limits.max_best_of);
+  OpenAiChoices out;
+  if (const auto n = fields.integer("n")) {
+    if (*n < 1 || *n > limits.max_best_of)
+      fields.invalid("n", "must be between 1 and " + most + ", got " + std::to_string(*n));
+    out.n = int(*n);
+  }
+  out.best_of = out.n;
+  const auto best_of = best_of_allowed ? fields.integer("best_of") : std::nullopt;
+  if (!best_of) return out;
+  if (*best_of < out.n || *best_of > limits.max_best_of)
+    fields.invalid("best_of", "must be between `n` (" + std::to_string(out.n) + ") and " + most +
+                                  ", got " + std::to_string(*best_of));
+  if (stream && *best_of != out.n)
+    fields.invalid("best_of",
+                   "must equal `n` when streaming: the best sequences are known only "
+                   "once all have ended");
+  out.best_of = int(*best_of);
+  return out;
 }
 
 void read_openai_stream(const FieldReader& fields, bool& stream, bool& include_usage) {

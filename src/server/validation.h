@@ -60,12 +60,15 @@ void check_input_length(int64_t input_tokens, const ServerLimits& limits, ApiFla
 // POST /generate and /generate_stream.
 struct LoraxGenerateRequest {
   GenerationSpec spec;
+  int best_of = 1;  // sequences sampled; the one with the best mean token logprob is answered
   bool details = false;
   bool decoder_input_details = false;
   bool return_full_text = false;
 };
 LoraxGenerateRequest parse_lorax_generate(const Json& body, const ServerLimits& limits,
                                           bool stream);
+// POST /: the body's `stream` flag picks /generate_stream over /generate.
+bool lorax_stream_flag(const Json& body);
 
 // POST /tokenize.
 struct TokenizeRequest {
@@ -74,9 +77,16 @@ struct TokenizeRequest {
 };
 TokenizeRequest parse_tokenize(const Json& body);
 
+// OpenAI's n choices out of best_of sequences (best_of >= n; chat has no best_of).
+struct OpenAiChoices {
+  int n = 1;
+  int best_of = 1;
+};
+
 // POST /v1/completions.
 struct CompletionRequest {
   GenerationSpec spec;
+  OpenAiChoices choices;
   std::optional<std::string> model;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
@@ -89,6 +99,7 @@ CompletionRequest parse_completion(const Json& body, const ServerLimits& limits)
 // POST /v1/chat/completions.
 struct ChatRequest {
   GenerationSpec spec;
+  OpenAiChoices choices;
   std::optional<std::string> model;
   bool stream = false;
   bool include_usage = false;

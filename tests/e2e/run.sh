@@ -2,8 +2,9 @@
 # End-to-end: real clients (curl, and the official Python clients `openai`, `lorax-client` and
 # `text-generation` from PyPI) against `lorax serve`.
 # Usage: tests/e2e/run.sh BUILD_DIR FIXTURES_DIR
-# Starts two servers on free loopback ports (stories260K with its adapters and an API key; the
-# built-in demo), runs the checks, stops the servers with SIGINT and checks they exit 0.
+# Starts three servers on free loopback ports (stories260K with its adapters and an API key; the
+# built-in demo; the demo serving one request at a time), runs the checks, stops the servers with
+# SIGINT and checks they exit 0.
 # The Python clients live in a virtual environment made once per build folder
 # (BUILD_DIR/e2e-venv), remade when requirements.txt changes.
 set -euo pipefail
@@ -45,8 +46,13 @@ pids+=($!)
 demo_port=$(free_port)
 "$build/lorax" serve "${serve_args[@]}" --port "$demo_port" --threads 1 >"$logs/demo.log" 2>&1 &
 pids+=($!)
+busy_port=$(free_port)
+"$build/lorax" serve "${serve_args[@]}" --port "$busy_port" --threads 1 --max-concurrent-requests 1 \
+  >"$logs/busy.log" 2>&1 &
+pids+=($!)
 wait_up "$stories_port"
 wait_up "$demo_port"
+wait_up "$busy_port"
 
 # Everything below is also kept in BUILD_DIR/e2e-report.txt (scripts/test.sh prints it).
 exec > >(tee "$build/e2e-report.txt") 2>&1
@@ -77,7 +83,8 @@ expect "curl /health needs no key" curl -sf "$url/health" -o /dev/null
 expect "curl malformed JSON gets 4xx" malformed_4xx
 
 expect "python clients (openai, lorax-client, text-generation)" \
-  "$python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port"
+  "$python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port" \
+  "http://127.0.0.1:$busy_port"
 
 for i in "${!pids[@]}"; do
   kill -INT "${pids[$i]}"

@@ -167,10 +167,16 @@ TEST_F(LoraxApiTest, TokenizeInfoHealth) {
   std::string joined;
   for (size_t i = 0; i < c.input_ids.size(); ++i) {
     EXPECT_EQ(tokens.json[i]["id"], c.input_ids[i]);
+    // LoRAX shows vocabulary strings ("\u2581upon"), not decoded text
+    EXPECT_EQ(tokens.json[i]["text"], server.text->tokenizer().id_to_token(c.input_ids[i]));
     if (i > 0) joined += tokens.json[i]["text"].get<std::string>();
   }
-  EXPECT_EQ(joined, "Once upon a time");
+  EXPECT_EQ(joined, "\u2581Once\u2581upon\u2581a\u2581time");
   EXPECT_EQ(tokens.json.back()["stop"], std::string("Once upon a time").size());
+  // offsets count characters, not bytes
+  const Reply accented = server.post("/tokenize", {{"inputs", "\u00e9t\u00e9 time"}});
+  ASSERT_EQ(accented.status, 200) << accented.body;
+  EXPECT_EQ(accented.json.back()["stop"], 8);
 
   const Reply info = server.get("/info");
   ASSERT_EQ(info.status, 200);

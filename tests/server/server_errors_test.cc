@@ -50,31 +50,33 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
       {"/generate", R"({"inputs": 5})", 422, "`inputs` must be a string, got 5"},
       {"/generate", R"({"inputs": "x", "parameters": {"temperature": "hot"}})", 422,
        "`temperature` must be a number"},
-      {"/generate", R"({"inputs": "x", "parameters": {"temperature": 0}})", 422,
-       "`temperature` must be strictly positive"},
+      {"/generate", R"({"inputs": "x", "parameters": {"temperature": -0.5}})", 422,
+       "`temperature` must be non-negative"},
       {"/generate", R"({"inputs": "x", "parameters": {"top_p": 1.5}})", 422,
-       "`top_p` must be > 0.0 and < 1.0"},
+       "`top_p` must be > 0.0 and <= 1.0"},
       {"/generate", R"({"inputs": "x", "parameters": {"top_k": -1}})", 422,
        "`top_k` must be strictly positive"},
       {"/generate", R"({"inputs": "x", "parameters": {"max_new_tokens": 0}})", 422,
        "`max_new_tokens` must be strictly positive"},
       {"/generate", R"({"inputs": "x", "parameters": {"stop": ["a","b","c","d","e"]}})", 422,
        "supports up to 4 stop sequences"},
-      {"/generate", R"({"inputs": "x", "parameters": {"best_of": 2}})", 422, "`best_of`"},
+      {"/generate", R"({"inputs": "x", "parameters": {"best_of": 2}})", 422,
+       "you must use sampling when `best_of` is > 1"},
       {"/generate", R"({"inputs": ")" + long_prompt + R"("})", 422,
        "`inputs` must have less than 256 tokens"},
       {"/generate",
        R"({"inputs": "Once upon a time, there was a little girl named Lily.",
            "parameters": {"max_new_tokens": 500}})",
        422, "`inputs` tokens + `max_new_tokens` must be <= 512"},
-      {"/generate", R"({"inputs": "x", "parameters": {"adapter_id": "nope"}})", 404,
+      // LoRAX fails an adapter it cannot fetch as a generation error (424)
+      {"/generate", R"({"inputs": "x", "parameters": {"adapter_id": "nope"}})", 424,
        "adapter 'nope' is not registered"},
       {"/generate",
        R"({"inputs": "x", "parameters": {"adapter_id": "a", "adapter_source": "local"}})", 422,
        "no adapter root"},
       {"/v1/completions", R"({"prompt": "x", "max_tokens": "5"})", 400,
        "`max_tokens` must be an integer"},
-      {"/v1/completions", R"({"prompt": "x", "n": 3})", 400, "`n` must be 1"},
+      {"/v1/completions", R"({"prompt": "x", "n": 9})", 400, "`n` must be between 1 and 4"},
       {"/v1/completions", R"({"prompt": "x", "model": "gpt-4"})", 404,
        "The model `gpt-4` does not exist."},
       {"/v1/completions", R"({"prompt": [1, 99999]})", 400, "outside the vocabulary"},
@@ -168,7 +170,7 @@ TEST(ServerErrors, LocalAdaptersStayInsideTheRoot) {
     EXPECT_EQ(refused.status, 403) << id << " -> " << refused.body;
     EXPECT_NE(message_of(refused).find("adapter root"), std::string::npos) << refused.body;
   }
-  EXPECT_EQ(request("missing").status, 404);
+  EXPECT_EQ(request("missing").status, 424);
   expect_still_serving(server);
 }
 
@@ -225,9 +227,9 @@ TEST(ServerErrors, OverloadGets429) {
   for (int i = 0; i < 200 && server.service->stats().in_flight > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   expect_still_serving(server);
-  EXPECT_GE(
-      server.metric("lorax_request_count{adapter=\"base\",outcome=\"overloaded\"}").value_or(0),
-      1.0);
+  EXPECT_GE(server.metric("lorax_adapter_request_count{adapter=\"base\",outcome=\"overloaded\"}")
+                .value_or(0),
+            1.0);
 }
 
 }  // namespace

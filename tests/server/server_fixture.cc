@@ -28,6 +28,7 @@ Reply to_reply(const httplib::Result& result) {
   reply.status = result->status;
   reply.body = result->body;
   reply.content_type = result->get_header_value("Content-Type");
+  reply.headers = result->headers;
   reply.json = Json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
   return reply;
 }
@@ -57,6 +58,8 @@ TestServer::TestServer(TestServerOptions options) {
   context.adapter_root = options.adapter_root;
   context.api_key = options.api_key;
   context.limits = options.limits;
+  context.preloaded_adapters = options.preloaded_adapters;
+  context.default_adapter_id = options.default_adapter_id;
   server = std::make_unique<HttpServer>(context);
   port = server->start("127.0.0.1", 0);
 }

@@ -33,6 +33,8 @@ struct TestServerOptions {
   std::optional<std::string> api_key;
   std::optional<std::string> adapter_root;
   bool tokenizer = true;
+  std::vector<std::string> preloaded_adapters;
+  std::optional<std::string> default_adapter_id;
   ServerLimits limits = small_limits();
 
   static ServerLimits small_limits() {
@@ -40,7 +42,6 @@ struct TestServerOptions {
     l.max_input_length = 256;
     l.max_total_tokens = 512;
     l.max_new_tokens = 500;
-    l.default_max_new_tokens = 64;
     l.max_body_bytes = 64 * 1024;
     return l;
   }
@@ -51,6 +52,7 @@ struct Reply {
   std::string body;
   std::string content_type;
   Json json;  // the body parsed, when it is JSON
+  httplib::Headers headers;
 };
 
 class TestServer {

@@ -85,20 +85,43 @@ TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
   const auto samples = parse_prometheus(reply.body);
   std::map<std::string, double> by_series;
   for (const Sample& s : samples) by_series[s.name + "{" + s.labels + "}"] = s.value;
-  EXPECT_EQ(by_series["lorax_request_count{adapter=\"lora-ben\",outcome=\"success\"}"], 1);
-  EXPECT_EQ(by_series["lorax_request_count{adapter=\"base\",outcome=\"success\"}"], 1);
-  EXPECT_EQ(by_series["lorax_request_count{adapter=\"unknown\",outcome=\"validation_error\"}"], 1);
+  EXPECT_EQ(by_series["lorax_adapter_request_count{adapter=\"lora-ben\",outcome=\"success\"}"], 1);
+  EXPECT_EQ(by_series["lorax_adapter_request_count{adapter=\"base\",outcome=\"success\"}"], 1);
+  EXPECT_EQ(
+      by_series["lorax_adapter_request_count{adapter=\"unknown\",outcome=\"validation_error\"}"],
+      1);
+  // LoRAX's own series
+  EXPECT_EQ(by_series["lorax_request_count{}"], 3);
+  EXPECT_EQ(by_series["lorax_request_success{}"], 2);
+  EXPECT_EQ(by_series["lorax_request_failure{err=\"validation\"}"], 1);
+  EXPECT_EQ(by_series["lorax_request_generated_tokens_count{}"], 2);
+  EXPECT_EQ(by_series["lorax_request_generated_tokens_sum{}"], 9);
+  EXPECT_EQ(by_series["lorax_request_input_length_count{}"], 2);
+  EXPECT_EQ(by_series["lorax_request_max_new_tokens_sum{}"], 9);
+  EXPECT_EQ(by_series["lorax_request_skipped_tokens_sum{}"], 0);
+  EXPECT_EQ(by_series["lorax_request_skipped_tokens_count{}"], 9);
+  EXPECT_EQ(by_series["lorax_batch_inference_count{method=\"prefill\"}"],
+            by_series["lorax_batch_inference_success{method=\"prefill\"}"]);
+  EXPECT_EQ(by_series["lorax_adapter_loaded{adapter=\"lora-ben\"}"], 1);
+  EXPECT_EQ(by_series["lorax_adapter_cache_misses{adapter=\"lora-ben\"}"], 1);
+  EXPECT_EQ(by_series["lorax_adapter_loaded{adapter=\"lora-beach\"}"], 0);
+  EXPECT_EQ(by_series["lorax_adapter_active_requests{adapter=\"lora-ben\"}"], 0);
+  EXPECT_EQ(by_series["lorax_adapter_waiting_requests{adapter=\"lora-ben\"}"], 0);
   EXPECT_EQ(by_series["lorax_request_time_to_first_token_seconds_count{}"], 2);
   EXPECT_EQ(by_series["lorax_request_inter_token_latency_seconds_count{}"], 4 + 3);
   EXPECT_EQ(by_series["lorax_generated_tokens_total{}"], 9);
   EXPECT_GT(by_series["lorax_kv_blocks_total{}"], 0);
   EXPECT_EQ(by_series["lorax_kv_blocks_used{}"], 0);
-  for (const char* name : {"lorax_queue_size", "lorax_batch_current_size",
-                           "lorax_prompt_tokens_total", "lorax_kv_blocks_free"})
+  for (const char* name :
+       {"lorax_queue_length", "lorax_batch_current_size", "lorax_batch_current_max_tokens",
+        "lorax_prompt_tokens_total", "lorax_kv_blocks_free"})
     EXPECT_TRUE(by_series.count(std::string(name) + "{}")) << name;
   for (const char* family :
        {"lorax_request_time_to_first_token_seconds", "lorax_request_inter_token_latency_seconds",
-        "lorax_request_duration_seconds"})
+        "lorax_request_duration", "lorax_request_validation_duration",
+        "lorax_request_queue_duration", "lorax_request_inference_duration",
+        "lorax_request_mean_time_per_token_duration", "lorax_request_input_length",
+        "lorax_request_max_new_tokens", "lorax_request_generated_tokens"})
     expect_cumulative_buckets(samples, family);
 }
 
@@ -122,7 +145,8 @@ TEST(ServerMetrics, ClientDisconnectingMidStreamFreesItsBlocks) {
   EXPECT_EQ(server.metric("lorax_in_flight_requests"), 0.0);
   EXPECT_EQ(server.metric("lorax_kv_blocks_used"), 0.0);
   EXPECT_EQ(server.metric("lorax_kv_blocks_free"), server.metric("lorax_kv_blocks_total"));
-  EXPECT_EQ(server.metric("lorax_request_count{adapter=\"base\",outcome=\"client_disconnected\"}"),
+  EXPECT_EQ(server.metric(
+                "lorax_adapter_request_count{adapter=\"base\",outcome=\"client_disconnected\"}"),
             2.0);
   EXPECT_LT(server.metric("lorax_generated_tokens_total").value_or(1e9), 2 * 480.0);
   EXPECT_EQ(server.post("/generate", {{"inputs", "Once"}}).status, 200);

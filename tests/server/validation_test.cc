@@ -58,11 +58,73 @@ TEST(LoraxValidation, GreedyUnlessASamplingParameterIsGiven) {
   EXPECT_TRUE(r.details);
 }
 
-TEST(LoraxValidation, RejectsWithTgiMessages) {
-  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"temperature": 0}})"),
-            "`temperature` must be strictly positive");
-  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"top_p": 1.0}})"),
-            "`top_p` must be > 0.0 and < 1.0");
+TEST(LoraxValidation, TemperatureZeroIsGreedyAndTopPOneKeepsEverything) {
+  auto r = parse_lorax_generate(
+      Json::parse(R"({"inputs": "hi", "parameters": {"temperature": 0, "top_k": 5}})"), limits(),
+      false);
+  EXPECT_EQ(r.spec.sampling.temperature, 0.0f);
+  r = parse_lorax_generate(Json::parse(R"({"inputs": "hi", "parameters": {"top_p": 1.0}})"),
+                           limits(), false);
+  EXPECT_EQ(r.spec.sampling.temperature, 0.0f);  // no other sampling parameter: greedy
+  r = parse_lorax_generate(
+      Json::parse(R"({"inputs": "hi", "parameters": {"top_p": 1.0, "do_sample": true}})"), limits(),
+      false);
+  EXPECT_EQ(r.spec.sampling.temperature, 1.0f);
+  EXPECT_EQ(r.spec.sampling.top_p, 1.0f);
+}
+
+TEST(LoraxValidation, BestOfNeedsSamplingNoSeedAndNoStream) {
+  auto r = parse_lorax_generate(
+      Json::parse(R"({"inputs": "hi", "parameters": {"best_of": 3, "do_sample": true}})"), limits(),
+      false);
+  EXPECT_EQ(r.best_of, 3);
+  // temperature 1.0 alone is greedy for one sequence, sampling for best_of (as LoRAX counts it)
+  r = parse_lorax_generate(
+      Json::parse(R"({"inputs": "hi", "parameters": {"best_of": 2, "temperature": 1.0}})"),
+      limits(), false);
+  EXPECT_EQ(r.spec.sampling.temperature, 1.0f);
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 2}})"),
+            "you must use sampling when `best_of` is > 1");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 2, "temperature": 0}})"),
+            "you must use sampling when `best_of` is > 1");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 2, "do_sample": true,
+                          "seed": 1}})"),
+            "`seed` must not be set when `best_of` > 1");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 5, "do_sample": true}})"),
+            "`best_of` must be > 0 and <= 4. Given: 5");
+  EXPECT_EQ(rejection([] {
+              parse_lorax_generate(
+                  Json::parse(R"({"inputs": "x", "parameters": {"best_of": 2, "top_k": 3}})"),
+                  limits(), true);
+            }),
+            "`best_of` != 1 is not supported when streaming tokens");
+  ServerLimits one = limits();
+  one.max_best_of = 1;
+  EXPECT_EQ(rejection([&] {
+              parse_lorax_generate(
+                  Json::parse(R"({"inputs": "x", "parameters": {"best_of": 2, "top_k": 3}})"), one,
+                  false);
+            }),
+            "`best_of` != 1 is not allowed for this endpoint");
+}
+
+TEST(LoraxValidation, ApplyChatTemplateReadsMessagesFromInputs) {
+  const auto r =
+      parse_lorax_generate(Json::parse(R"({"inputs": "[{\"role\": \"user\", \"content\": \"hi\"}]",
+                      "parameters": {"apply_chat_template": true}})"),
+                           limits(), false);
+  EXPECT_EQ(r.spec.prompt.kind, PromptSpec::Kind::Chat);
+  EXPECT_EQ(r.spec.prompt.messages[0]["content"], "hi");
+  EXPECT_NE(lorax_rejection(R"({"inputs": "hi", "parameters": {"apply_chat_template": true}})")
+                .find("JSON list of"),
+            std::string::npos);
+}
+
+TEST(LoraxValidation, RejectsWithLoraxMessages) {
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"temperature": -1}})"),
+            "`temperature` must be non-negative");
+  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"top_p": 1.5}})"),
+            "`top_p` must be > 0.0 and <= 1.0");
   EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"typical_p": 0}})"),
             "`typical_p` must be > 0.0 and < 1.0");
   EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"top_k": 0}})"),
@@ -77,8 +139,6 @@ TEST(LoraxValidation, RejectsWithTgiMessages) {
             "`truncate` must be strictly positive and less than 100. Given: 0");
   EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"stop": ["a","b","c","d","e"]}})"),
             "`stop` supports up to 4 stop sequences. Given: 5");
-  EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"best_of": 2}})"),
-            "`best_of` != 1 is not allowed for this endpoint");
   EXPECT_EQ(lorax_rejection(R"({"inputs": ""})"), "`inputs` cannot be empty");
   EXPECT_EQ(lorax_rejection(R"({"parameters": {}})"), "`inputs` is required");
   EXPECT_EQ(lorax_rejection(R"({"inputs": "x", "parameters": {"temperature": "hot"}})"),
@@ -126,13 +186,39 @@ TEST(OpenAiValidation, CompletionPromptsAndLogprobs) {
   EXPECT_EQ(r.spec.prompt.ids, (std::vector<int32_t>{5, 6}));
 }
 
+TEST(OpenAiValidation, AcceptsChoicesAndLoraxExtensions) {
+  auto r =
+      parse_completion(Json::parse(R"({"prompt": "a", "n": 2, "best_of": 3, "logit_bias": {"7": 0},
+                      "adapter_source": "local", "api_token": "t", "ignore_eos_token": true})"),
+                       limits());
+  EXPECT_EQ(r.choices.n, 2);
+  EXPECT_EQ(r.choices.best_of, 3);
+  EXPECT_EQ(r.spec.adapter.source, AdapterSpec::Source::Local);
+  EXPECT_TRUE(r.spec.ignore_eos);
+  const auto c = parse_chat(
+      Json::parse(R"({"messages": [{"role": "user", "content": "x"}], "n": 2, "stream": true})"),
+      limits());
+  EXPECT_EQ(c.choices.n, 2);
+  EXPECT_EQ(c.choices.best_of, 2);
+}
+
 TEST(OpenAiValidation, Rejections) {
   auto completion = [](const char* json) {
     return rejection([&] { parse_completion(Json::parse(json), limits()); });
   };
   EXPECT_NE(completion(R"({"prompt": ["a", "b"]})").find("one prompt per request"),
             std::string::npos);
-  EXPECT_NE(completion(R"({"prompt": "a", "n": 2})").find("`n` must be 1"), std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "n": 5})").find("`n` must be between 1 and 4"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "n": 2, "best_of": 1})").find("between `n` (2) and 4"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "best_of": 2, "stream": true})")
+                .find("must equal `n` when streaming"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"5": 10}})").find("biases of 0"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "adapter_source": "s3"})").find("adapter_source"),
+            std::string::npos);
   EXPECT_NE(completion(R"({"prompt": "a", "logprobs": 6})").find("between 0 and 5"),
             std::string::npos);
   EXPECT_NE(completion(R"({"prompt": "a", "temperature": 2.5})").find("between 0 and 2"),

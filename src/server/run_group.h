@@ -1,0 +1,54 @@
+// The sequences of one request: LoRAX's best_of, OpenAI's n and best_of. Each sequence is its own
+// engine request (so each computes the prompt), submitted together and waited on together.
+//
+//   RunGroup group(service, tokenizer, prepared, 3, metrics);
+//   while (!group.finished()) { auto event = group.next(abort); ... event->run, event->step }
+//   group.ranked()  // best mean token logprob first
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "server/generation_run.h"
+
+namespace lorax {
+
+class RunGroup {
+ public:
+  struct Event {
+    size_t run = 0;  // which sequence
+    GenerationRun::Step step;
+  };
+
+  // Submits `count` runs. The first keeps the prepared seed; the others get the seed + i when the
+  // request gave one (reproducible), a random one otherwise. Throws what GenerationRun throws;
+  // runs already submitted are cancelled as the group unwinds.
+  RunGroup(EngineService& service, const Tokenizer* tokenizer, const PreparedGeneration& prepared,
+           int count, Metrics& metrics, bool seed_given);
+
+  // The next step of any unfinished run; nullopt, with every run cancelled, once `abort()`
+  // turns true. Not to be called once finished().
+  std::optional<Event> next(const std::function<bool()>& abort);
+  // Runs every sequence to its end; false when aborted.
+  bool run_to_end(const std::function<bool()>& abort);
+  bool finished() const;
+  // Whether any run ended without finishing (the engine dropped it).
+  bool any_cancelled() const;
+
+  size_t size() const { return runs_.size(); }
+  GenerationRun& operator[](size_t i) { return *runs_[i]; }
+  const GenerationRun& operator[](size_t i) const { return *runs_[i]; }
+  // Run indices by mean token logprob, best first (ties: the earlier run).
+  std::vector<size_t> ranked() const;
+
+ private:
+  std::optional<Event> poll(size_t i, std::chrono::milliseconds timeout);
+
+  std::vector<std::unique_ptr<GenerationRun>> runs_;
+  size_t cursor_ = 0;  // where the next look for a ready run starts (round robin)
+};
+
+}  // namespace lorax
