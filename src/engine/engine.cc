@@ -252,6 +252,12 @@ void Engine::fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& se
   if (!any) batch.adapter_data.token_slot.clear();  // a base-only step: no LoRA at all
 }
 
+void Engine::warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>& adapters) {
+  LORAX_CHECK(adapters.size() <= slot_adapter_.size(), "warm_adapters: ", adapters.size(),
+              " adapters for ", slot_adapter_.size(), " slots");
+  for (const auto& adapter : adapters) adapter_slot(adapter, {});
+}
+
 SampleRow Engine::next_token_row(const Sequence& seq) {
   SampleRow row;
   row.params = seq.request.sampling;

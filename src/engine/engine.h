@@ -100,6 +100,9 @@ class Engine {
   void cancel(uint64_t request_id);  // frees its blocks at once; no further output
   bool has_work() const { return !waiting_.empty() || !running_.empty(); }
   std::vector<StepOutput> step();
+  // Loads adapters into free slots of the model's pool ahead of their first step (benchmarks
+  // and preloaded adapters); at most as many as the pool has slots.
+  void warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>& adapters);
   EngineStats stats() const;
   const CausalLM& model() const { return model_; }
   const PagedKvCache& kv_cache() const { return cache_; }

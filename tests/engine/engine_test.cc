@@ -231,3 +231,43 @@ TEST_F(AdapterScheduling, TotalTokenBudgetLimitsTheBatch) {
 
 }  // namespace
 }  // namespace lorax
+
+namespace lorax {
+namespace {
+
+// The adapter pool has fewer slots than adapters seen over time: slots are reused, least
+// recently used first, warmed ahead or loaded on demand, and every request still gets what it
+// gets alone.
+class AdapterSlots : public AdapterScheduling {
+ protected:
+  // The request's tokens and their log-probabilities (adapters may agree on the tokens).
+  std::vector<std::pair<int32_t, float>> tokens_of(Engine& engine, GenerationRequest r) {
+    const uint64_t id = engine.add(std::move(r));
+    std::vector<std::pair<int32_t, float>> out;
+    while (engine.has_work())
+      for (const auto& o : engine.step())
+        if (o.request_id == id && o.token) out.emplace_back(o.token->id, o.token->logprob);
+    return out;
+  }
+};
+
+TEST_F(AdapterSlots, SlotsAreReusedAndWarmedWithoutChangingOutputs) {
+  const auto ben = adapter("lora-ben"), beach = adapter("lora-beach");
+  EngineOptions roomy;
+  Engine reference(*model, roomy);
+  const auto ben_alone = tokens_of(reference, for_adapter(ben, 6));
+  const auto beach_alone = tokens_of(reference, for_adapter(beach, 6));
+  ASSERT_NE(ben_alone, beach_alone);
+
+  EngineOptions one_slot;
+  one_slot.max_active_adapters = 1;
+  Engine engine(*model, one_slot);
+  engine.warm_adapters({beach});
+  EXPECT_EQ(tokens_of(engine, for_adapter(ben, 6)), ben_alone);  // evicts beach from the slot
+  EXPECT_EQ(tokens_of(engine, for_adapter(beach, 6)), beach_alone);
+  EXPECT_EQ(tokens_of(engine, for_adapter(ben, 6)), ben_alone);
+  EXPECT_THROW(engine.warm_adapters({ben, beach}), Error);  // more adapters than slots
+}
+
+}  // namespace
+}  // namespace lorax
