@@ -6,7 +6,8 @@
 // - Activations are row-major [tokens, features] in the model's activation dtype: F32 (the CPU
 //   reference, and the CUDA full-precision mode) or BF16 (CUDA). Inside every op arithmetic is
 //   f32; results are rounded to the output's dtype once. `linear` may write an F32 output from
-//   BF16 inputs (the LM head's logits).
+//   BF16 inputs (the LM head's logits). The residual stream is F32 beside BF16 activations:
+//   embedding, rms_norm's input, add_rms_norm's residual, add's x and gather_rows take it.
 // - Weights are [out, in] as stored in checkpoints; weight_dtype() says what a backend keeps
 //   them as. Index tensors are I32.
 // - The attention ops read the fused projection `qkv [T, (Hq + 2 * Hkv) * D]` in place (q heads,

@@ -63,7 +63,7 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     capacity_.vocab = config_.vocab_size;
     capacity_.heads = heads_;
     const int64_t T = capacity_.max_tokens;
-    ws_.hidden = backend_.alloc({T, H}, a);
+    ws_.hidden = backend_.alloc({T, H}, DType::F32);  // the residual stream: see the header
     ws_.normed = backend_.alloc({T, H}, a);
     ws_.qkv = backend_.alloc({T, heads_.qkv_width()}, a);
     ws_.attn = backend_.alloc({T, heads_.q_width()}, a);
@@ -74,7 +74,7 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
   }
   if (lm_rows > logits_rows_) {
     logits_rows_ = std::max(lm_rows, capacity_.max_sequences);
-    ws_.lm_hidden = backend_.alloc({logits_rows_, H}, a);
+    ws_.lm_hidden = backend_.alloc({logits_rows_, H}, DType::F32);
     ws_.lm_normed = backend_.alloc({logits_rows_, H}, a);
     ws_.logits = backend_.alloc({logits_rows_, config_.vocab_size}, DType::F32);
   }

@@ -36,6 +36,8 @@ struct GpuMode {
   bool fp8;
 };
 
+void PrintTo(const GpuMode& mode, std::ostream* out) { *out << mode.name; }
+
 const GpuMode kModes[] = {
     {"f32", "--activation-dtype f32", 1e-4, 1e-3, 1e-3, false},
     {"bf16", "--activation-dtype bf16", 2e-2, 0.1, 0.1, false},

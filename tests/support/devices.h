@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct TestDevice {
   DeviceSpec spec;
   DType activation = DType::F32;
 };
+
+// gtest prints the device by name, not as bytes.
+inline void PrintTo(const TestDevice& device, std::ostream* out) { *out << device.name; }
 
 // Every device of the list, whether present or not (tests skip absent ones).
 std::vector<TestDevice> all_test_devices();

@@ -151,23 +151,26 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
 void CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, float weight_offset,
                            Tensor& out) {
   check_activation(x, "rms_norm");
+  check_activation(out, "rms_norm");
   activate();
-  cuda::rms_norm(x.raw(), w.raw(), w.dtype(), x.dim(0), x.dim(1), eps, weight_offset, out.raw(),
-                 x.dtype(), stream());
+  cuda::rms_norm(x.raw(), x.dtype(), w.raw(), w.dtype(), x.dim(0), x.dim(1), eps, weight_offset,
+                 out.raw(), out.dtype(), stream());
 }
 
 void CudaBackend::add_rms_norm(Tensor& residual, const Tensor& x, const Tensor& w, float eps,
                                float weight_offset, Tensor& out) {
   check_activation(residual, "add_rms_norm");
+  check_activation(x, "add_rms_norm");
   activate();
-  cuda::add_rms_norm(residual.raw(), x.raw(), w.raw(), w.dtype(), x.dim(0), x.dim(1), eps,
-                     weight_offset, out.raw(), x.dtype(), stream());
+  cuda::add_rms_norm(residual.raw(), residual.dtype(), x.raw(), x.dtype(), w.raw(), w.dtype(),
+                     x.dim(0), x.dim(1), eps, weight_offset, out.raw(), out.dtype(), stream());
 }
 
 void CudaBackend::add(Tensor& x, const Tensor& y) {
   check_activation(x, "add");
+  check_activation(y, "add");
   activate();
-  cuda::add(x.raw(), y.raw(), x.numel(), x.dtype(), stream());
+  cuda::add(x.raw(), x.dtype(), y.raw(), y.dtype(), x.numel(), stream());
 }
 
 void CudaBackend::embedding(const Tensor& ids, const Tensor& table, float scale, Tensor& out) {

@@ -71,17 +71,17 @@ void launch_gather_rows(const void* x, int64_t row_bytes, const int32_t* rows, i
 // ---------------------------------------------------------------------------------------------
 // rms_norm / add_rms_norm. V: elements per pack (1, or a 16-byte pack of Act); H % V == 0.
 
-template <typename Act, typename W, int V>
-__device__ __forceinline__ void scale_row(const Act* src, const W* w, int64_t H, float inv,
-                                          float weight_offset, Act* dst) {
+template <typename In, typename Out, typename W, int V>
+__device__ __forceinline__ void scale_row(const In* src, const W* w, int64_t H, float inv,
+                                          float weight_offset, Out* dst) {
   for (int64_t p = threadIdx.x; p < H / V; p += blockDim.x) {
-    const Pack<Act, V> xv = load_pack<Act, V>(src + p * V);
+    const Pack<In, V> xv = load_pack<In, V>(src + p * V);
     const Pack<W, V> wv = load_pack<W, V>(w + p * V);
-    Pack<Act, V> ov;
+    Pack<Out, V> ov;
 #pragma unroll
     for (int j = 0; j < V; ++j)
-      ov.v[j] = from_f32<Act>(to_f32(xv.v[j]) * inv * (to_f32(wv.v[j]) + weight_offset));
-    store_pack<Act, V>(dst + p * V, ov);
+      ov.v[j] = from_f32<Out>(to_f32(xv.v[j]) * inv * (to_f32(wv.v[j]) + weight_offset));
+    store_pack<Out, V>(dst + p * V, ov);
   }
 }
 
@@ -90,14 +90,14 @@ __device__ __forceinline__ float inv_rms(float sum_squares, int64_t H, float eps
   return 1.0f / sqrtf(sum_squares / float(H) + eps);
 }
 
-template <typename Act, typename W, int V>
+template <typename In, typename Out, typename W, int V>
 __global__ void __launch_bounds__(kNormThreads)
-    rms_norm_kernel(const Act* x, const W* w, int64_t H, float eps, float weight_offset, Act* out) {
+    rms_norm_kernel(const In* x, const W* w, int64_t H, float eps, float weight_offset, Out* out) {
   __shared__ float partial[32];
-  const Act* src = x + int64_t(blockIdx.x) * H;
+  const In* src = x + int64_t(blockIdx.x) * H;
   float sum = 0.0f;
   for (int64_t p = threadIdx.x; p < H / V; p += blockDim.x) {
-    const Pack<Act, V> xv = load_pack<Act, V>(src + p * V);
+    const Pack<In, V> xv = load_pack<In, V>(src + p * V);
 #pragma unroll
     for (int j = 0; j < V; ++j) {
       const float f = to_f32(xv.v[j]);
@@ -105,33 +105,35 @@ __global__ void __launch_bounds__(kNormThreads)
     }
   }
   const float inv = inv_rms(block_sum(sum, partial), H, eps);
-  scale_row<Act, W, V>(src, w, H, inv, weight_offset, out + int64_t(blockIdx.x) * H);
+  scale_row<In, Out, W, V>(src, w, H, inv, weight_offset, out + int64_t(blockIdx.x) * H);
 }
 
 // Each thread re-reads in pass 2 exactly the residual elements it wrote in pass 1, so no
 // barrier is needed for them; out may alias x or residual for the same reason.
-template <typename Act, typename W, int V>
+// Res: the residual stream's type (f32 when the model keeps it at full precision under bf16
+// activations); X, Out: the activation type.
+template <typename Res, typename X, typename Out, typename W, int V>
 __global__ void __launch_bounds__(kNormThreads)
-    add_rms_norm_kernel(Act* residual, const Act* x, const W* w, int64_t H, float eps,
-                        float weight_offset, Act* out) {
+    add_rms_norm_kernel(Res* residual, const X* x, const W* w, int64_t H, float eps,
+                        float weight_offset, Out* out) {
   __shared__ float partial[32];
-  Act* res = residual + int64_t(blockIdx.x) * H;
-  const Act* add = x + int64_t(blockIdx.x) * H;
+  Res* res = residual + int64_t(blockIdx.x) * H;
+  const X* add = x + int64_t(blockIdx.x) * H;
   float sum = 0.0f;
   for (int64_t p = threadIdx.x; p < H / V; p += blockDim.x) {
-    const Pack<Act, V> rv = load_pack<Act, V>(res + p * V);
-    const Pack<Act, V> xv = load_pack<Act, V>(add + p * V);
-    Pack<Act, V> sv;
+    const Pack<Res, V> rv = load_pack<Res, V>(res + p * V);
+    const Pack<X, V> xv = load_pack<X, V>(add + p * V);
+    Pack<Res, V> sv;
 #pragma unroll
     for (int j = 0; j < V; ++j) {
-      sv.v[j] = from_f32<Act>(to_f32(rv.v[j]) + to_f32(xv.v[j]));
+      sv.v[j] = from_f32<Res>(to_f32(rv.v[j]) + to_f32(xv.v[j]));
       const float f = to_f32(sv.v[j]);  // the norm sees the rounded sum
       sum += f * f;
     }
-    store_pack<Act, V>(res + p * V, sv);
+    store_pack<Res, V>(res + p * V, sv);
   }
   const float inv = inv_rms(block_sum(sum, partial), H, eps);
-  scale_row<Act, W, V>(res, w, H, inv, weight_offset, out + int64_t(blockIdx.x) * H);
+  scale_row<Res, Out, W, V>(res, w, H, inv, weight_offset, out + int64_t(blockIdx.x) * H);
 }
 
 // Packs of 16 bytes of Act when H divides into them and every row start is aligned to the
@@ -224,21 +226,21 @@ void launch_gated_activation(const void* gate_up, int64_t T, int64_t I, void* ou
 // ---------------------------------------------------------------------------------------------
 // add: packs over the first n - n % V elements, then single elements for the tail.
 
-template <typename Act, int V>
-__global__ void add_kernel(Act* x, const Act* y, int64_t n) {
+template <typename X, typename Y, int V>
+__global__ void add_kernel(X* x, const Y* y, int64_t n) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t packs = n / V;
   for (int64_t p = first; p < packs; p += stride) {
-    const Pack<Act, V> xv = load_pack<Act, V>(x + p * V);
-    const Pack<Act, V> yv = load_pack<Act, V>(y + p * V);
-    Pack<Act, V> sv;
+    const Pack<X, V> xv = load_pack<X, V>(x + p * V);
+    const Pack<Y, V> yv = load_pack<Y, V>(y + p * V);
+    Pack<X, V> sv;
 #pragma unroll
-    for (int j = 0; j < V; ++j) sv.v[j] = from_f32<Act>(to_f32(xv.v[j]) + to_f32(yv.v[j]));
-    store_pack<Act, V>(x + p * V, sv);
+    for (int j = 0; j < V; ++j) sv.v[j] = from_f32<X>(to_f32(xv.v[j]) + to_f32(yv.v[j]));
+    store_pack<X, V>(x + p * V, sv);
   }
   for (int64_t i = packs * V + first; i < n; i += stride)
-    x[i] = from_f32<Act>(to_f32(x[i]) + to_f32(y[i]));
+    x[i] = from_f32<X>(to_f32(x[i]) + to_f32(y[i]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,42 +296,62 @@ void gather_rows(const void* x, int64_t width, DType dtype, const int32_t* rows,
     launch_gather_rows<uint8_t>(x, row_bytes, rows, R, out, stream);
 }
 
-void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
-              float weight_offset, void* out, DType act, cudaStream_t stream) {
+void rms_norm(const void* x, DType x_dtype, const void* w, DType w_dtype, int64_t T, int64_t H,
+              float eps, float weight_offset, void* out, DType out_dtype, cudaStream_t stream) {
   if (T <= 0 || H <= 0) return;
   check_norm_args("rms_norm", eps);
   check_grid_rows("rms_norm", T);
-  dispatch_act(act, "rms_norm", [&](auto act_tag) {
-    using Act = typename decltype(act_tag)::type;
-    dispatch_float(w_dtype, "rms_norm", "weight", [&](auto w_tag) {
-      using W = typename decltype(w_tag)::type;
-      with_norm_width<Act, W>(H, w, {x, out}, [&](auto width) {
-        constexpr int V = decltype(width)::value;
-        rms_norm_kernel<Act, W, V><<<unsigned(T), block_threads(H / V, kNormThreads), 0, stream>>>(
-            static_cast<const Act*>(x), static_cast<const W*>(w), H, eps, weight_offset,
-            static_cast<Act*>(out));
-        LORAX_CUDA_CHECK_LAUNCH();
+  dispatch_act(x_dtype, "rms_norm", [&](auto in_tag) {
+    using In = typename decltype(in_tag)::type;
+    dispatch_act(out_dtype, "rms_norm", [&](auto out_tag) {
+      using Out = typename decltype(out_tag)::type;
+      dispatch_float(w_dtype, "rms_norm", "weight", [&](auto w_tag) {
+        using W = typename decltype(w_tag)::type;
+        auto launch = [&](auto width) {
+          constexpr int V = decltype(width)::value;
+          rms_norm_kernel<In, Out, W, V>
+              <<<unsigned(T), block_threads(H / V, kNormThreads), 0, stream>>>(
+                  static_cast<const In*>(x), static_cast<const W*>(w), H, eps, weight_offset,
+                  static_cast<Out*>(out));
+          LORAX_CUDA_CHECK_LAUNCH();
+        };
+        if constexpr (std::is_same_v<In, Out>) {
+          with_norm_width<In, W>(H, w, {x, out}, launch);
+        } else {
+          launch(std::integral_constant<int, 1>{});  // mixed types: element by element
+        }
       });
     });
   });
 }
 
-void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T, int64_t H,
-                  float eps, float weight_offset, void* out, DType act, cudaStream_t stream) {
+void add_rms_norm(void* residual, DType residual_dtype, const void* x, DType x_dtype,
+                  const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
+                  float weight_offset, void* out, DType out_dtype, cudaStream_t stream) {
   if (T <= 0 || H <= 0) return;
   check_norm_args("add_rms_norm", eps);
   check_grid_rows("add_rms_norm", T);
-  dispatch_act(act, "add_rms_norm", [&](auto act_tag) {
-    using Act = typename decltype(act_tag)::type;
-    dispatch_float(w_dtype, "add_rms_norm", "weight", [&](auto w_tag) {
-      using W = typename decltype(w_tag)::type;
-      with_norm_width<Act, W>(H, w, {residual, x, out}, [&](auto width) {
-        constexpr int V = decltype(width)::value;
-        add_rms_norm_kernel<Act, W, V>
-            <<<unsigned(T), block_threads(H / V, kNormThreads), 0, stream>>>(
-                static_cast<Act*>(residual), static_cast<const Act*>(x), static_cast<const W*>(w),
-                H, eps, weight_offset, static_cast<Act*>(out));
-        LORAX_CUDA_CHECK_LAUNCH();
+  LORAX_CHECK(x_dtype == out_dtype, "add_rms_norm: x ", dtype_name(x_dtype), " and out ",
+              dtype_name(out_dtype), " must be alike");
+  dispatch_act(residual_dtype, "add_rms_norm", [&](auto res_tag) {
+    using Res = typename decltype(res_tag)::type;
+    dispatch_act(x_dtype, "add_rms_norm", [&](auto act_tag) {
+      using Act = typename decltype(act_tag)::type;
+      dispatch_float(w_dtype, "add_rms_norm", "weight", [&](auto w_tag) {
+        using W = typename decltype(w_tag)::type;
+        auto launch = [&](auto width) {
+          constexpr int V = decltype(width)::value;
+          add_rms_norm_kernel<Res, Act, Act, W, V>
+              <<<unsigned(T), block_threads(H / V, kNormThreads), 0, stream>>>(
+                  static_cast<Res*>(residual), static_cast<const Act*>(x),
+                  static_cast<const W*>(w), H, eps, weight_offset, static_cast<Act*>(out));
+          LORAX_CUDA_CHECK_LAUNCH();
+        };
+        if constexpr (std::is_same_v<Res, Act>) {
+          with_norm_width<Act, W>(H, w, {residual, x, out}, launch);
+        } else {
+          launch(std::integral_constant<int, 1>{});  // mixed types: element by element
+        }
       });
     });
   });
@@ -355,20 +377,26 @@ void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, v
   });
 }
 
-void add(void* x, const void* y, int64_t n, DType act, cudaStream_t stream) {
+void add(void* x, DType x_dtype, const void* y, DType y_dtype, int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  dispatch_act(act, "add", [&](auto act_tag) {
-    using Act = typename decltype(act_tag)::type;
-    constexpr int V = pack_width<Act>();
-    Act* xp = static_cast<Act*>(x);
-    const Act* yp = static_cast<const Act*>(y);
-    if (is_aligned(x, 16) && is_aligned(y, 16)) {
-      add_kernel<Act, V>
-          <<<grid_blocks(n / V + 1, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
-    } else {
-      add_kernel<Act, 1><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
-    }
-    LORAX_CUDA_CHECK_LAUNCH();
+  dispatch_act(x_dtype, "add", [&](auto x_tag) {
+    using X = typename decltype(x_tag)::type;
+    dispatch_act(y_dtype, "add", [&](auto y_tag) {
+      using Y = typename decltype(y_tag)::type;
+      X* xp = static_cast<X*>(x);
+      const Y* yp = static_cast<const Y*>(y);
+      if constexpr (std::is_same_v<X, Y>) {
+        constexpr int V = pack_width<X>();
+        if (is_aligned(x, 16) && is_aligned(y, 16)) {
+          add_kernel<X, Y, V>
+              <<<grid_blocks(n / V + 1, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
+          LORAX_CUDA_CHECK_LAUNCH();
+          return;
+        }
+      }
+      add_kernel<X, Y, 1><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
+      LORAX_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 

@@ -23,24 +23,26 @@ void embedding(const int32_t* ids, int64_t T, const void* table, DType table_dty
 void gather_rows(const void* x, int64_t width, DType dtype, const int32_t* rows, int64_t R,
                  void* out, cudaStream_t stream);
 
-// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * (w + weight_offset). x, out [T, H] of act; w [H].
-void rms_norm(const void* x, const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
-              float weight_offset, void* out, DType act, cudaStream_t stream);
+// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * (w + weight_offset). x [T, H] of x_dtype, out
+// [T, H] of out_dtype (f32 or bf16 each: the residual stream may be f32 under bf16
+// activations); w [H].
+void rms_norm(const void* x, DType x_dtype, const void* w, DType w_dtype, int64_t T, int64_t H,
+              float eps, float weight_offset, void* out, DType out_dtype, cudaStream_t stream);
 
 // residual[t] += x[t], then out[t] = rms_norm(residual[t]) as above, in one pass. The sum is
-// formed in f32 and rounded to act once; the norm reads the rounded sum (what the unfused ops
-// would compute).
-void add_rms_norm(void* residual, const void* x, const void* w, DType w_dtype, int64_t T,
-                  int64_t H, float eps, float weight_offset, void* out, DType act,
-                  cudaStream_t stream);
+// formed in f32 and rounded to the residual's dtype once; the norm reads the rounded sum (what
+// the unfused ops would compute). x and out share a dtype; the residual may be f32 under bf16.
+void add_rms_norm(void* residual, DType residual_dtype, const void* x, DType x_dtype,
+                  const void* w, DType w_dtype, int64_t T, int64_t H, float eps,
+                  float weight_offset, void* out, DType out_dtype, cudaStream_t stream);
 
 // out[t, i] = f(gate_up[t, i]) * gate_up[t, I + i]; gate_up [T, 2I], out [T, I], both act.
 // f: SiLU, tanh-approximated GELU or erf GELU.
 void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, void* out,
                       DType act, cudaStream_t stream);
 
-// x[i] += y[i] for i < n (act).
-void add(void* x, const void* y, int64_t n, DType act, cudaStream_t stream);
+// x[i] += y[i] for i < n (f32 or bf16 each).
+void add(void* x, DType x_dtype, const void* y, DType y_dtype, int64_t n, cudaStream_t stream);
 
 // dst[i] = src[i] converted (F32, BF16, F16 in and out).
 void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n,
