@@ -41,6 +41,9 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_flag("--chunked-prefill,!--no-chunked-prefill", chunked_prefill,
                "read long prompts in chunks that share steps with running streams' decodes "
                "(default on)");
+  app.add_flag("--prefix-caching,!--no-prefix-caching", prefix_caching,
+               "reuse the KV blocks of prompt prefixes computed before for the same adapter "
+               "(default on)");
   app.add_option("--max-running", max_running, "most sequences decoding at once")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--max-batch-total-tokens", max_batch_total_tokens,
@@ -102,6 +105,7 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
       kv_cache_dtype == "auto" ? model.activation_dtype() : parse_dtype(kv_cache_dtype);
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
   e.chunked_prefill = chunked_prefill;
+  e.prefix_caching = prefix_caching;
   e.max_running = max_running;
   e.max_batch_total_tokens = max_batch_total_tokens;
   e.max_active_adapters = max_active_adapters;

@@ -44,6 +44,7 @@ uint64_t Engine::add(GenerationRequest request) {
   seq->id = next_id_++;
   seq->tokens = request.prompt_ids;
   seq->prompt_len = len;
+  seq->owner = owner_key(request.adapter);
   seq->request = std::move(request);
   const uint64_t id = seq->id;
   waiting_.push_back(std::move(seq));
@@ -90,10 +91,13 @@ EngineStats Engine::stats() const {
   s.running = int64_t(running_.size());
   s.kv_blocks_total = cache_.blocks().num_blocks();
   s.kv_blocks_free = cache_.blocks().num_free();
+  s.prefix_cache_blocks = cache_.blocks().num_cached();
+  s.prefix_cache_evictions = cache_.blocks().evictions();
   return s;
 }
 
 std::vector<StepOutput> Engine::step() {
+  retire_dropped_adapters();
   return options_.chunked_prefill ? chunked_step() : unchunked_step();
 }
 
@@ -178,25 +182,11 @@ std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
         continue;
       }
       served.insert(adapter);
-      const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
-      const int64_t need =
-          cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
-      // A request alone in the engine always runs, whatever the budgets say.
-      const bool alone = running_.empty();
-      const bool over_total =
-          !alone && options_.max_batch_total_tokens > 0 &&
-          total_tokens + int64_t(seq.tokens.size()) > options_.max_batch_total_tokens;
-      if (int64_t(running_.size()) >= options_.max_running || over_total ||
-          !cache_.blocks().can_allocate(need)) {
+      const int64_t len = take_room(seq, budget, total_tokens);
+      if (len == 0) {
         blocked = true;  // later requests wait their turn rather than overtake this one
         break;
       }
-      const int64_t len = budget.take(fresh, alone);
-      if (len == 0) {
-        blocked = true;
-        break;
-      }
-      cache_.blocks().allocate(need, seq.block_table);
       total_tokens += int64_t(seq.tokens.size());
       if (adapter != nullptr && !active_since_.count(adapter)) active_since_[adapter] = now;
       seq.prefilling = true;
@@ -208,6 +198,89 @@ std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
     if (!progress) break;
   }
   return admitted;
+}
+
+int64_t Engine::take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_tokens) {
+  if (options_.prefix_caching && !seq.request.prompt_logprobs) match_prefix(seq);
+  const int64_t tokens = int64_t(seq.tokens.size());
+  const int64_t fresh = tokens - seq.num_cached;
+  const int64_t need = cache_.blocks_for(tokens) - int64_t(seq.block_table.size());
+  // A request alone in the engine always runs, whatever the budgets say.
+  const bool alone = running_.empty();
+  const bool over_total = !alone && options_.max_batch_total_tokens > 0 &&
+                          total_tokens + tokens > options_.max_batch_total_tokens;
+  const bool fits = int64_t(running_.size()) < options_.max_running && !over_total &&
+                    cache_.blocks().can_allocate(need);
+  const int64_t len = fits ? budget.take(fresh, alone) : 0;
+  if (len == 0) {
+    // It waits: the prefix it matched goes back (still published) for others meanwhile.
+    cache_.blocks().release(seq.block_table);
+    seq.block_hashes.clear();
+    seq.num_cached = 0;
+    return 0;
+  }
+  cache_.blocks().allocate(need, seq.block_table);
+  if (seq.cached_tokens < 0) seq.cached_tokens = seq.num_cached;
+  counters_.prefix_cache_hit_tokens += seq.num_cached;
+  counters_.prefix_cache_hit_blocks += int64_t(seq.block_hashes.size());
+  return len;
+}
+
+uint64_t Engine::owner_key(const std::shared_ptr<const LoraAdapter>& adapter) {
+  if (!adapter) return 0;
+  auto it = owners_.find(adapter.get());
+  // A live entry is this very object: two live objects never share an address.
+  if (it != owners_.end() && !it->second.adapter.expired()) return it->second.key;
+  if (it != owners_.end()) cache_.blocks().retire_owner(it->second.key);  // a new object
+  const uint64_t key = next_owner_key_++;
+  owners_[adapter.get()] = {adapter, key};
+  return key;
+}
+
+KvBlockKey Engine::block_key(const Sequence& seq, int64_t block) const {
+  const int64_t bs = cache_.block_size();
+  KvBlockKey key;
+  key.parent = block == 0 ? 0 : seq.block_hashes[size_t(block - 1)];
+  key.owner = seq.owner;
+  key.tokens.assign(seq.tokens.begin() + block * bs, seq.tokens.begin() + (block + 1) * bs);
+  return key;
+}
+
+void Engine::match_prefix(Sequence& seq) {
+  // Blocks before the one holding the last token: that token is always computed (its logits
+  // choose the next one), so the sequence never writes into a block it shares.
+  const int64_t matchable = (int64_t(seq.tokens.size()) - 1) / cache_.block_size();
+  std::vector<KvBlockKey> keys;
+  for (int64_t b = 0; b < matchable; ++b) {
+    keys.push_back(block_key(seq, b));
+    seq.block_hashes.push_back(keys.back().hash());
+  }
+  const int64_t matched = cache_.blocks().match(keys, seq.block_table);
+  seq.block_hashes.resize(size_t(matched));
+  seq.num_cached = matched * cache_.block_size();
+}
+
+void Engine::publish_blocks(Sequence& seq) {
+  const int64_t full = seq.num_cached / cache_.block_size();
+  for (int64_t b = int64_t(seq.block_hashes.size()); b < full; ++b) {
+    KvBlockKey key = block_key(seq, b);
+    seq.block_hashes.push_back(key.hash());
+    cache_.blocks().publish(seq.block_table[size_t(b)], std::move(key));
+  }
+}
+
+void Engine::retire_dropped_adapters() {
+  // A slot whose adapter nobody else holds can never be asked for again: let the object go.
+  for (auto& adapter : slot_adapter_)
+    if (adapter && adapter.use_count() == 1) adapter.reset();
+  for (auto it = owners_.begin(); it != owners_.end();) {
+    if (!it->second.adapter.expired()) {
+      ++it;
+      continue;
+    }
+    cache_.blocks().retire_owner(it->second.key);  // unloaded: its blocks match nothing now
+    it = owners_.erase(it);
+  }
 }
 
 int32_t Engine::slot_of(const Sequence& seq, int64_t position) const {
@@ -368,6 +441,7 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   Sequence& seq = *c.seq;
   const bool samples = c.samples();  // before the sampled token is appended
   seq.num_cached = c.end();
+  if (options_.prefix_caching) publish_blocks(seq);
   const bool prompt_done = gather_prompt_logprobs(c, sampled, next);
   StepOutput o;
   if (samples) {
@@ -382,6 +456,7 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   }
   // request_id 0: a chunk that ended mid-prompt has nothing to report yet.
   if (samples || prompt_done) o.request_id = seq.id;
+  if (samples && seq.generated() <= 1) o.cached_tokens = std::max<int64_t>(seq.cached_tokens, 0);
   return o;
 }
 
@@ -406,6 +481,7 @@ bool Engine::reserve_decode_slots() {
 void Engine::preempt(SequencePtr seq) {
   cache_.blocks().release(seq->block_table);
   seq->num_cached = 0;
+  seq->block_hashes.clear();
   seq->prompt_logprobs.clear();  // gathered again when its prompt is read again
   ++counters_.preemptions;
   waiting_.push_front(std::move(seq));

@@ -31,6 +31,15 @@
 // may change the last bits of reduced-precision results (different kernel tilings), within the
 // activation dtype's tolerance.
 //
+// Prefix caching (prefix_caching, on by default): every full block a sequence has computed is
+// published in the KV block manager under the hash chain of its tokens and the identity of its
+// adapter (paged_kv_cache.h). At admission a sequence takes the longest published chain that
+// matches its tokens and its adapter, and its first chunk starts after it; at least its last
+// token is always computed, so it never writes into a shared block. An adapter's identity is
+// its object plus a load generation the engine hands out: a reloaded adapter is a new object and
+// matches none of the old blocks, and once nobody holds the old object its blocks are retired.
+// Requests that ask for prompt logprobs compute their whole prompt (and still publish it).
+//
 // Adapters of a step are loaded into slots of the model's adapter pool (one slot per active
 // adapter, --max-active-adapters of them); a slot keeps its adapter until another needs the
 // room, least recently used first. Sampling runs on the model's backend: only token ids and
@@ -75,6 +84,8 @@ struct StepOutput {
   // the log-probability of prompt token j given those before it (entry 0 has none).
   std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs;
   std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
+  // Prompt tokens read from the prefix cache instead of computed; set with the first token.
+  int64_t cached_tokens = 0;
   FinishReason finish = FinishReason::None;
 };
 
@@ -83,6 +94,8 @@ struct EngineOptions {
   int64_t max_batch_prefill_tokens = 4096;
   // Cut prompts into chunks that share steps with decodes (see the contract above).
   bool chunked_prefill = true;
+  // Reuse the KV blocks of prompt prefixes computed before (see the contract above).
+  bool prefix_caching = true;
   // Most tokens (prompt and generated) of all running sequences together; 0: only the KV cache
   // bounds it.
   int64_t max_batch_total_tokens = 0;
@@ -113,6 +126,10 @@ struct EngineStats {
   int64_t last_batch_tokens = 0;     // tokens in the most recent step
   int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included)
   int64_t generated_tokens = 0;
+  int64_t prefix_cache_hit_tokens = 0;  // prompt tokens read from the prefix cache
+  int64_t prefix_cache_hit_blocks = 0;
+  int64_t prefix_cache_blocks = 0;     // blocks published in the prefix cache now
+  int64_t prefix_cache_evictions = 0;  // published blocks given to other sequences
 };
 
 class Engine {
@@ -139,6 +156,9 @@ class Engine {
     int64_t prompt_len = 0;
     int64_t num_cached = 0;  // tokens whose K/V are in the cache
     std::vector<int32_t> block_table;
+    uint64_t owner = 0;  // the adapter's identity in the prefix cache, 0: the base model
+    std::vector<uint64_t> block_hashes;  // hash chain of its full blocks matched or published
+    int64_t cached_tokens = -1;          // matched at first admission; -1: not admitted yet
     bool prefilling = true;  // reading its tokens since (re)admission: no token sampled yet
     bool prompt_logprobs_done = false;
     // Prompt log-probabilities gathered chunk by chunk, entry j for prompt token j.
@@ -174,6 +194,17 @@ class Engine {
   bool may_admit_adapter(const LoraAdapter* adapter, bool someone_lacks_a_slot,
                          std::chrono::steady_clock::time_point now) const;
   int64_t running_tokens() const;
+  // Matches a waiting sequence's cached prefix and takes the blocks and the budget for the
+  // rest; the length of its first chunk, or 0 (holding nothing) when it does not fit now.
+  int64_t take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_tokens);
+  // Prefix cache: an adapter's owner key, the keys of a sequence's first full blocks, taking a
+  // waiting sequence's cached prefix, publishing what a step computed, and retiring adapters
+  // nobody holds any more.
+  uint64_t owner_key(const std::shared_ptr<const LoraAdapter>& adapter);
+  KvBlockKey block_key(const Sequence& seq, int64_t block) const;
+  void match_prefix(Sequence& seq);
+  void publish_blocks(Sequence& seq);
+  void retire_dropped_adapters();
   bool reserve_decode_slots();
   void preempt(SequencePtr seq);
   void fill_tables(ForwardBatch& batch, const std::vector<Chunk>& chunks) const;
@@ -205,6 +236,14 @@ class Engine {
   std::vector<std::shared_ptr<const LoraAdapter>> slot_adapter_;
   std::vector<uint64_t> slot_used_;
   uint64_t step_counter_ = 0;
+  // Prefix-cache identity of every adapter seen: a weak reference tells a live object from a
+  // new one at the same address.
+  struct Owner {
+    std::weak_ptr<const LoraAdapter> adapter;
+    uint64_t key = 0;
+  };
+  std::map<const LoraAdapter*, Owner> owners_;
+  uint64_t next_owner_key_ = 1;
   EngineStats counters_;
 };
 
