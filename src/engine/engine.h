@@ -17,19 +17,18 @@
 // - without it: if waiting requests can be admitted with their whole prompt within
 //   max_batch_prefill_tokens, the step is a prefill of those; otherwise it is a decode of every
 //   running sequence. A prompt over the budget is admitted only when nothing else runs.
-// Admission needs, in both modes, free KV blocks for the request's whole prompt (allocated at
-// once, so its later chunks never wait for memory), max_running, max_batch_total_tokens and
-// max_active_adapters. Admission is fair across adapters: waiting requests are
-// taken round-robin, one per adapter per turn, in arrival order within each adapter, and an
-// adapter that has held an active slot past adapter_cycle_time while others wait for a slot
-// stops admitting until it drains. When a decode
-// needs a block and none is free, the newest running sequence is preempted: its blocks are freed
-// and it goes back to the front of the queue, to be recomputed (prompt + what it generated) when
-// room returns. Each sequence's tokens depend only on its own tokens and seed, never on its batch
-// mates or on how its prompt was cut into chunks; its numbers do too on the CPU within float
-// rounding (the chunk's attention sums in another order), while on CUDA a batch's composition
-// may change the last bits of reduced-precision results (different kernel tilings), within the
-// activation dtype's tolerance.
+// Admission needs, in both modes, free KV blocks for the request's whole prompt less what the
+// prefix cache holds (allocated at once, so its later chunks never wait for memory), max_running,
+// max_batch_total_tokens and max_active_adapters. Admission is fair across adapters: waiting
+// requests are taken round-robin, one per adapter per turn, in arrival order within each adapter,
+// and an adapter that has held an active slot past adapter_cycle_time while others wait for a slot
+// stops admitting until it drains. When a decode needs a block and none is free, the newest
+// running sequence is preempted: its blocks are freed and it goes back to the front of the
+// queue, to be recomputed (prompt + what it generated) when room returns. Each sequence's tokens
+// depend only on its own tokens and seed, never on its batch mates or on how its prompt was cut
+// into chunks; its numbers do too on the CPU within float rounding (the chunk's attention sums in
+// another order), while on CUDA a batch's composition may change the last bits of reduced-precision
+// results (different kernel tilings), within the activation dtype's tolerance.
 //
 // Prefix caching (prefix_caching, on by default): every full block a sequence has computed is
 // published in the KV block manager under the hash chain of its tokens and the identity of its
@@ -37,7 +36,8 @@
 // matches its tokens and its adapter, and its first chunk starts after it; at least its last
 // token is always computed, so it never writes into a shared block. An adapter's identity is
 // its object plus a load generation the engine hands out: a reloaded adapter is a new object and
-// matches none of the old blocks, and once nobody holds the old object its blocks are retired.
+// matches none of the old blocks, and once nobody holds the old object its blocks are retired
+// (an adapter slot whose adapter nobody else holds lets it go first: no request can name it).
 // Requests that ask for prompt logprobs compute their whole prompt (and still publish it).
 //
 // Adapters of a step are loaded into slots of the model's adapter pool (one slot per active
@@ -124,7 +124,7 @@ struct EngineStats {
   int64_t decode_steps = 0;
   int64_t last_batch_sequences = 0;  // sequences in the most recent step
   int64_t last_batch_tokens = 0;     // tokens in the most recent step
-  int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included)
+  int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included, cache hits not)
   int64_t generated_tokens = 0;
   int64_t prefix_cache_hit_tokens = 0;  // prompt tokens read from the prefix cache
   int64_t prefix_cache_hit_blocks = 0;
