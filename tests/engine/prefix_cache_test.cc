@@ -83,21 +83,27 @@ TEST_P(PrefixCacheFixtures, CachedPrefixesGiveTheSameAnswers) {
     off.add(request(c.input_ids, adapter(c.adapter)));
     const Answer want = run_all(off).begin()->second;
     // The same prompt was served before for every adapter and the base, and a longer one that
-    // starts with it is running beside it.
-    Engine on(*model, options(true));
-    for (const auto& owner : owners) on.add(request(c.input_ids, adapter(owner)));
-    run_all(on);
-    EXPECT_EQ(on.stats().prefix_cache_hit_tokens, 0) << what;  // no owner shares another's
-    std::vector<int32_t> longer = c.input_ids;
-    longer.insert(longer.end(), {5, 6, 7, 8, 9});
-    on.add(request(longer, adapter(c.adapter)));
-    const uint64_t id = on.add(request(c.input_ids, adapter(c.adapter)));
-    auto answers = run_all(on);
-    expect_same(answers[id], want, what);
-    // Every full block before the one holding its last token.
-    const int64_t blocks = (int64_t(c.input_ids.size()) - 1) / 4;
-    EXPECT_EQ(answers[id].cached_tokens, blocks * 4) << what;
-    EXPECT_EQ(on.stats().kv_blocks_free, on.stats().kv_blocks_total) << what;
+    // starts with it is running beside it; whole prompts, chunks, and chunks of 3 tokens.
+    for (const auto& [chunked, budget] : {std::pair{false, 4096}, {true, 4096}, {true, 3}}) {
+      EngineOptions o = options(true);
+      o.chunked_prefill = chunked;
+      o.max_batch_prefill_tokens = budget;
+      const std::string how = what + (chunked ? " chunks of " + std::to_string(budget) : " whole");
+      Engine on(*model, o);
+      for (const auto& owner : owners) on.add(request(c.input_ids, adapter(owner)));
+      run_all(on);
+      EXPECT_EQ(on.stats().prefix_cache_hit_tokens, 0) << how;  // no owner shares another's
+      std::vector<int32_t> longer = c.input_ids;
+      longer.insert(longer.end(), {5, 6, 7, 8, 9});
+      on.add(request(longer, adapter(c.adapter)));
+      const uint64_t id = on.add(request(c.input_ids, adapter(c.adapter)));
+      auto answers = run_all(on);
+      expect_same(answers[id], want, how);
+      // Every full block before the one holding its last token.
+      const int64_t blocks = (int64_t(c.input_ids.size()) - 1) / 4;
+      EXPECT_EQ(answers[id].cached_tokens, blocks * 4) << how;
+      EXPECT_EQ(on.stats().kv_blocks_free, on.stats().kv_blocks_total) << how;
+    }
   }
 }
 
