@@ -6,6 +6,7 @@
 #include <optional>
 #include <thread>
 
+#include "cli/bench_scenarios.h"
 #include "core/log.h"
 #ifdef LORAX_WITH_CUDA
 #include "backend/cuda/cuda_backend.h"
@@ -224,11 +225,20 @@ int run_bench(const BenchOptions& options) {
     label = options.model.model_dir;
   } else {
     ModelConfig config = synthetic_config(options.shape);
+    // The scenarios' long prompt needs room that the tiny shape's table does not have.
+    if (options.scenarios)
+      config.max_position_embeddings = std::max<int64_t>(config.max_position_embeddings, 8192);
     const DType dtype = parse_dtype(options.dtype);
     log_info("building random ", options.dtype, " weights for ", options.shape);
     ModelWeights weights = ModelWeights::random(config, dtype, 1234, *backend, activation);
     model = std::make_unique<CausalLM>(config, std::move(weights), *backend, activation);
     label = options.shape + " (random " + options.dtype + ")";
+  }
+  if (options.scenarios) {
+    std::printf("\nlorax bench --scenarios: %s on %s, %s activations\n", label.c_str(),
+                backend->name().c_str(), std::string(dtype_name(activation)).c_str());
+    run_bench_scenarios(*model, options);
+    return 0;
   }
   const int threads = options.model.threads > 0 ? options.model.threads
                                                 : int(std::thread::hardware_concurrency());

@@ -25,6 +25,8 @@ struct BenchOptions {
   // A prefill-only row: prefill_batch prompts of prefill_tokens (0: none).
   int64_t prefill_batch = 0;
   int64_t prefill_tokens = 2048;
+  // Runs the serving scenarios (bench_scenarios.h) instead of the throughput table.
+  bool scenarios = false;
 };
 
 int run_bench(const BenchOptions& options);

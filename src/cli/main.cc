@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1 << 16));
   bench->add_option("--prefill-tokens", bench_options.prefill_tokens, "tokens per prompt of it")
       ->check(CLI::Range(1, 1 << 20));
+  bench->add_flag("--scenarios", bench_options.scenarios,
+                  "serving scenarios instead: shared system prompts (prefix cache on/off) and a "
+                  "long prompt among decoding streams (chunked prefill on/off)");
   std::vector<std::string> bench_tokenizers;
   bench
       ->add_option("--tokenizer", bench_tokenizers,

@@ -38,6 +38,12 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_option("--max-batch-prefill-tokens", max_batch_prefill_tokens,
                  "most prompt tokens in one prefill step")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_flag("--chunked-prefill,!--no-chunked-prefill", chunked_prefill,
+               "read long prompts in chunks that share steps with running streams' decodes "
+               "(default on)");
+  app.add_flag("--prefix-caching,!--no-prefix-caching", prefix_caching,
+               "reuse the KV blocks of prompt prefixes computed before for the same adapter "
+               "(default on)");
   app.add_option("--max-running", max_running, "most sequences decoding at once")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--max-batch-total-tokens", max_batch_total_tokens,
@@ -98,13 +104,15 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
   e.kv.dtype =
       kv_cache_dtype == "auto" ? model.activation_dtype() : parse_dtype(kv_cache_dtype);
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
+  e.chunked_prefill = chunked_prefill;
+  e.prefix_caching = prefix_caching;
   e.max_running = max_running;
   e.max_batch_total_tokens = max_batch_total_tokens;
   e.max_active_adapters = max_active_adapters;
   e.adapter_cycle_time = std::chrono::milliseconds(adapter_cycle_time_ms);
   int64_t tokens = kv_cache_tokens;
   if (tokens == 0 && model.backend().device() == Device::CUDA) {
-    model.plan(std::max(max_batch_prefill_tokens, max_running), max_running);
+    model.plan(e.max_step_tokens(), max_running);
     tokens = kv_tokens_from_memory(*this, model, e.kv.dtype, adapter_memory_mib << 20);
   }
   if (tokens == 0) tokens = 16384;

@@ -24,6 +24,8 @@ struct ModelOptions {
   int64_t kv_cache_tokens = 0;  // 0: sized from device memory on CUDA, 16384 on CPU
   int64_t block_size = 16;
   int64_t max_batch_prefill_tokens = 4096;
+  bool chunked_prefill = true;
+  bool prefix_caching = true;
   int64_t max_running = 256;
   int64_t max_batch_total_tokens = 0;
   int64_t max_active_adapters = 128;

@@ -30,8 +30,7 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
   LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0 &&
                   options.max_active_adapters > 0,
               "engine limits must be positive");
-  model_.plan(std::max(options.max_batch_prefill_tokens, options.max_running),
-              options.max_running);
+  model_.plan(options.max_step_tokens(), options.max_running);
   const int64_t slots = options.max_active_adapters;
   model_.configure_adapter_slots(slots);
   slot_adapter_.assign(size_t(slots), nullptr);
@@ -45,6 +44,7 @@ uint64_t Engine::add(GenerationRequest request) {
   seq->id = next_id_++;
   seq->tokens = request.prompt_ids;
   seq->prompt_len = len;
+  seq->owner = owner_key(request.adapter);
   seq->request = std::move(request);
   const uint64_t id = seq->id;
   waiting_.push_back(std::move(seq));
@@ -91,14 +91,40 @@ EngineStats Engine::stats() const {
   s.running = int64_t(running_.size());
   s.kv_blocks_total = cache_.blocks().num_blocks();
   s.kv_blocks_free = cache_.blocks().num_free();
+  s.prefix_cache_blocks = cache_.blocks().num_cached();
+  s.prefix_cache_evictions = cache_.blocks().evictions();
   return s;
 }
 
 std::vector<StepOutput> Engine::step() {
-  std::vector<SequencePtr> admitted = admit();
-  if (!admitted.empty()) return prefill_step(std::move(admitted));
-  if (!running_.empty()) return decode_step();
-  return {};
+  retire_dropped_adapters();
+  return options_.chunked_prefill ? chunked_step() : unchunked_step();
+}
+
+std::vector<StepOutput> Engine::unchunked_step() {
+  StepTokenBudget budget(options_.max_batch_prefill_tokens, /*chunked=*/false);
+  std::vector<Chunk> chunks = admit(budget);
+  if (!chunks.empty()) return run_chunks(std::move(chunks));
+  if (running_.empty() || !reserve_decode_slots()) return {};
+  for (auto& seq : running_) chunks.push_back({seq.get(), int64_t(seq->tokens.size()) - 1, 1});
+  return run_chunks(std::move(chunks));
+}
+
+std::vector<StepOutput> Engine::chunked_step() {
+  // Decodes first claim their blocks (preempting the newest sequences if they must), so the
+  // chunks planned below all have their memory.
+  if (!running_.empty()) reserve_decode_slots();
+  StepTokenBudget budget(options_.max_batch_prefill_tokens, /*chunked=*/true);
+  std::vector<Chunk> chunks;
+  for (auto& seq : running_) {
+    const int64_t pending = int64_t(seq->tokens.size()) - seq->num_cached;
+    const int64_t len = seq->prefilling ? budget.take(pending, false) : 1;
+    if (len > 0) chunks.push_back({seq.get(), seq->num_cached, len});
+  }
+  std::vector<Chunk> admitted = admit(budget);
+  chunks.insert(chunks.end(), admitted.begin(), admitted.end());
+  if (chunks.empty()) return {};
+  return run_chunks(std::move(chunks));
 }
 
 void Engine::refresh_active_adapters() {
@@ -117,7 +143,8 @@ bool Engine::may_admit_adapter(const LoraAdapter* adapter, bool someone_lacks_a_
                                std::chrono::steady_clock::time_point now) const {
   if (adapter == nullptr) return true;
   auto it = active_since_.find(adapter);
-  if (it == active_since_.end()) return int64_t(active_since_.size()) < options_.max_active_adapters;
+  if (it == active_since_.end())
+    return int64_t(active_since_.size()) < options_.max_active_adapters;
   // Active: keeps admitting unless its turn is over and another adapter waits for a slot.
   return !(someone_lacks_a_slot && now - it->second > options_.adapter_cycle_time);
 }
@@ -128,8 +155,8 @@ int64_t Engine::running_tokens() const {
   return total;
 }
 
-std::vector<Engine::SequencePtr> Engine::admit() {
-  std::vector<SequencePtr> admitted;
+std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
+  std::vector<Chunk> admitted;
   if (waiting_.empty()) return admitted;
   refresh_active_adapters();
   const auto now = std::chrono::steady_clock::now();
@@ -140,11 +167,10 @@ std::vector<Engine::SequencePtr> Engine::admit() {
         int64_t(active_since_.size()) >= options_.max_active_adapters)
       someone_lacks_a_slot = true;
   }
-  int64_t prefill_tokens = 0;
   int64_t total_tokens = running_tokens();
   bool blocked = false;  // the KV cache or a token budget is full: stop admitting
   // Round-robin over adapters: each pass admits at most one request per adapter, the oldest.
-  while (!blocked && !waiting_.empty()) {
+  while (!blocked && !waiting_.empty() && !budget.exhausted()) {
     std::set<const LoraAdapter*> served;
     bool progress = false;
     for (size_t i = 0; i < waiting_.size() && !blocked;) {
@@ -156,26 +182,16 @@ std::vector<Engine::SequencePtr> Engine::admit() {
         continue;
       }
       served.insert(adapter);
-      const int64_t fresh = int64_t(seq.tokens.size()) - seq.num_cached;
-      const int64_t need =
-          cache_.blocks_for(int64_t(seq.tokens.size())) - int64_t(seq.block_table.size());
-      // A request alone in the engine always runs, whatever the budgets say.
-      const bool alone = running_.empty() && admitted.empty();
-      const bool over_prefill =
-          !alone && prefill_tokens + fresh > options_.max_batch_prefill_tokens;
-      const bool over_total = !alone && options_.max_batch_total_tokens > 0 &&
-                              total_tokens + int64_t(seq.tokens.size()) >
-                                  options_.max_batch_total_tokens;
-      if (int64_t(running_.size() + admitted.size()) >= options_.max_running || over_prefill ||
-          over_total || !cache_.blocks().can_allocate(need)) {
+      const int64_t len = take_room(seq, budget, total_tokens);
+      if (len == 0) {
         blocked = true;  // later requests wait their turn rather than overtake this one
         break;
       }
-      cache_.blocks().allocate(need, seq.block_table);
-      prefill_tokens += fresh;
       total_tokens += int64_t(seq.tokens.size());
       if (adapter != nullptr && !active_since_.count(adapter)) active_since_[adapter] = now;
-      admitted.push_back(std::move(waiting_[i]));
+      seq.prefilling = true;
+      admitted.push_back({&seq, seq.num_cached, len});
+      running_.push_back(std::move(waiting_[i]));
       waiting_.erase(waiting_.begin() + int64_t(i));
       progress = true;
     }
@@ -184,27 +200,110 @@ std::vector<Engine::SequencePtr> Engine::admit() {
   return admitted;
 }
 
+int64_t Engine::take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_tokens) {
+  if (options_.prefix_caching && !seq.request.prompt_logprobs) match_prefix(seq);
+  const int64_t tokens = int64_t(seq.tokens.size());
+  const int64_t fresh = tokens - seq.num_cached;
+  const int64_t need = cache_.blocks_for(tokens) - int64_t(seq.block_table.size());
+  // A request alone in the engine always runs, whatever the budgets say.
+  const bool alone = running_.empty();
+  const bool over_total = !alone && options_.max_batch_total_tokens > 0 &&
+                          total_tokens + tokens > options_.max_batch_total_tokens;
+  const bool fits = int64_t(running_.size()) < options_.max_running && !over_total &&
+                    cache_.blocks().can_allocate(need);
+  const int64_t len = fits ? budget.take(fresh, alone) : 0;
+  if (len == 0) {
+    // It waits: the prefix it matched goes back (still published) for others meanwhile.
+    cache_.blocks().release(seq.block_table);
+    seq.block_hashes.clear();
+    seq.num_cached = 0;
+    return 0;
+  }
+  cache_.blocks().allocate(need, seq.block_table);
+  if (seq.cached_tokens < 0) seq.cached_tokens = seq.num_cached;
+  counters_.prefix_cache_hit_tokens += seq.num_cached;
+  counters_.prefix_cache_hit_blocks += int64_t(seq.block_hashes.size());
+  return len;
+}
+
+uint64_t Engine::owner_key(const std::shared_ptr<const LoraAdapter>& adapter) {
+  if (!adapter) return 0;
+  auto it = owners_.find(adapter.get());
+  // A live entry is this very object: two live objects never share an address.
+  if (it != owners_.end() && !it->second.adapter.expired()) return it->second.key;
+  if (it != owners_.end()) cache_.blocks().retire_owner(it->second.key);  // a new object
+  const uint64_t key = next_owner_key_++;
+  owners_[adapter.get()] = {adapter, key};
+  return key;
+}
+
+KvBlockKey Engine::block_key(const Sequence& seq, int64_t block) const {
+  const int64_t bs = cache_.block_size();
+  KvBlockKey key;
+  key.parent = block == 0 ? 0 : seq.block_hashes[size_t(block - 1)];
+  key.owner = seq.owner;
+  key.tokens.assign(seq.tokens.begin() + block * bs, seq.tokens.begin() + (block + 1) * bs);
+  return key;
+}
+
+void Engine::match_prefix(Sequence& seq) {
+  // Blocks before the one holding the last token: that token is always computed (its logits
+  // choose the next one), so the sequence never writes into a block it shares.
+  const int64_t matchable = (int64_t(seq.tokens.size()) - 1) / cache_.block_size();
+  std::vector<KvBlockKey> keys;
+  for (int64_t b = 0; b < matchable; ++b) {
+    keys.push_back(block_key(seq, b));
+    seq.block_hashes.push_back(keys.back().hash());
+  }
+  const int64_t matched = cache_.blocks().match(keys, seq.block_table);
+  seq.block_hashes.resize(size_t(matched));
+  seq.num_cached = matched * cache_.block_size();
+}
+
+void Engine::publish_blocks(Sequence& seq) {
+  const int64_t full = seq.num_cached / cache_.block_size();
+  for (int64_t b = int64_t(seq.block_hashes.size()); b < full; ++b) {
+    KvBlockKey key = block_key(seq, b);
+    seq.block_hashes.push_back(key.hash());
+    cache_.blocks().publish(seq.block_table[size_t(b)], std::move(key));
+  }
+}
+
+void Engine::retire_dropped_adapters() {
+  // A slot whose adapter nobody else holds can never be asked for again: let the object go.
+  for (auto& adapter : slot_adapter_)
+    if (adapter && adapter.use_count() == 1) adapter.reset();
+  for (auto it = owners_.begin(); it != owners_.end();) {
+    if (!it->second.adapter.expired()) {
+      ++it;
+      continue;
+    }
+    cache_.blocks().retire_owner(it->second.key);  // unloaded: its blocks match nothing now
+    it = owners_.erase(it);
+  }
+}
+
 int32_t Engine::slot_of(const Sequence& seq, int64_t position) const {
   const int64_t bs = cache_.block_size();
   return int32_t(seq.block_table[size_t(position / bs)] * bs + position % bs);
 }
 
-void Engine::fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const {
+void Engine::fill_tables(ForwardBatch& batch, const std::vector<Chunk>& chunks) const {
   size_t max_blocks = 1;
-  for (const Sequence* s : seqs) max_blocks = std::max(max_blocks, s->block_table.size());
+  for (const Chunk& c : chunks) max_blocks = std::max(max_blocks, c.seq->block_table.size());
   batch.max_blocks = int64_t(max_blocks);
-  batch.block_tables.assign(seqs.size() * max_blocks, -1);
-  for (size_t b = 0; b < seqs.size(); ++b) {
-    std::copy(seqs[b]->block_table.begin(), seqs[b]->block_table.end(),
-              batch.block_tables.begin() + int64_t(b * max_blocks));
-    batch.seqlen.push_back(int32_t(seqs[b]->tokens.size()));
-    batch.max_s = std::max<int64_t>(batch.max_s, int64_t(seqs[b]->tokens.size()));
+  batch.block_tables.assign(chunks.size() * max_blocks, -1);
+  for (size_t b = 0; b < chunks.size(); ++b) {
+    const auto& table = chunks[b].seq->block_table;
+    std::copy(table.begin(), table.end(), batch.block_tables.begin() + int64_t(b * max_blocks));
+    batch.seqlen.push_back(int32_t(chunks[b].end()));  // the chunk is the last of its seqlen
+    batch.max_s = std::max(batch.max_s, chunks[b].end());
   }
 }
 
-void Engine::group_by_adapter(std::vector<Sequence*>& seqs) {
-  std::stable_sort(seqs.begin(), seqs.end(), [](const Sequence* a, const Sequence* b) {
-    return a->request.adapter.get() < b->request.adapter.get();
+void Engine::group_by_adapter(std::vector<Chunk>& chunks) {
+  std::stable_sort(chunks.begin(), chunks.end(), [](const Chunk& a, const Chunk& b) {
+    return a.seq->request.adapter.get() < b.seq->request.adapter.get();
   });
 }
 
@@ -219,9 +318,8 @@ int32_t Engine::adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
   // needs. The scheduler admits at most max_active_adapters adapters, one slot each, so one
   // is always free of this step.
   auto in_step = [&](size_t s) {
-    return std::any_of(step.begin(), step.end(), [&](const Sequence* q) {
-      return q->request.adapter == slot_adapter_[s];
-    });
+    return std::any_of(step.begin(), step.end(),
+                       [&](const Sequence* q) { return q->request.adapter == slot_adapter_[s]; });
   };
   size_t best = slot_adapter_.size();
   for (size_t s = 0; s < slot_adapter_.size(); ++s) {
@@ -268,76 +366,104 @@ SampleRow Engine::next_token_row(const Sequence& seq) {
   return row;
 }
 
-std::vector<StepOutput> Engine::prefill_step(std::vector<SequencePtr> admitted) {
+ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows) {
   ForwardBatch batch;
-  batch.cu_seqlen_prefill.push_back(0);
+  const bool any_long =
+      std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.len > 1; });
+  if (any_long) batch.cu_seqlen_prefill.push_back(0);  // else a decode: one row per sequence
   std::vector<Sequence*> seqs;
-  for (auto& owned : admitted) seqs.push_back(owned.get());
-  group_by_adapter(seqs);
   std::vector<int64_t> tokens_per_seq;
-  for (Sequence* seq_ptr : seqs) {
-    Sequence& seq = *seq_ptr;
-    const int64_t begin = seq.num_cached;  // > 0 never happens today: recompute starts at 0
+  for (const Chunk& c : chunks) {
+    const Sequence& seq = *c.seq;
     const int32_t base = int32_t(batch.input_ids.size());
-    for (int64_t p = begin; p < int64_t(seq.tokens.size()); ++p) {
+    for (int64_t p = c.begin; p < c.end(); ++p) {
       batch.input_ids.push_back(seq.tokens[size_t(p)]);
       batch.position_ids.push_back(int32_t(p));
       batch.slots.push_back(slot_of(seq, p));
-    }
-    const int32_t end = int32_t(batch.input_ids.size());
-    tokens_per_seq.push_back(end - base);
-    batch.cu_seqlen_prefill.push_back(end);
-    // Head rows: every prompt position when prompt logprobs were asked, else the last token.
-    const bool want_prompt = seq.request.prompt_logprobs && !seq.prompt_logprobs_done;
-    for (int32_t r = want_prompt ? base : end - 1; r < end; ++r) batch.lm_head_indices.push_back(r);
-  }
-  fill_tables(batch, seqs);
-  fill_adapters(batch, seqs, tokens_per_seq);
-  ForwardOutput out = model_.forward(batch, cache_.layers());
-  ++counters_.prefill_steps;
-  counters_.last_batch_sequences = int64_t(seqs.size());
-  counters_.last_batch_tokens = batch.num_tokens();
-  counters_.prompt_tokens += batch.num_tokens();
-
-  // One sampling call for the step: per sequence, its prompt rows (forced to the next prompt
-  // token) when prompt logprobs were asked, then the row that chooses its first token.
-  std::vector<SampleRow> sample_rows;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    const Sequence& seq = *seqs[i];
-    if (seq.request.prompt_logprobs && !seq.prompt_logprobs_done) {
-      for (int64_t j = 1; j < seq.prompt_len; ++j) {
+      // Head rows: a prompt row (forced to the next prompt token) when prompt logprobs are
+      // asked, and the last token of the sequence, which chooses the next one.
+      if (seq.wants_prompt_logprobs() && p + 1 < seq.prompt_len) {
         SampleRow row;
-        row.forced_id = seq.tokens[size_t(j)];
+        row.forced_id = seq.tokens[size_t(p + 1)];
         row.top_logprobs = seq.request.top_logprobs;
-        sample_rows.push_back(row);
+        rows.push_back(row);
+        batch.lm_head_indices.push_back(base + int32_t(p - c.begin));
       }
     }
-    sample_rows.push_back(next_token_row(seq));
+    if (c.samples()) {
+      rows.push_back(next_token_row(seq));
+      batch.lm_head_indices.push_back(int32_t(batch.input_ids.size()) - 1);
+    }
+    if (any_long) batch.cu_seqlen_prefill.push_back(int32_t(batch.input_ids.size()));
+    seqs.push_back(c.seq);
+    tokens_per_seq.push_back(c.len);
   }
-  std::vector<TokenLogprob> sampled = model_.backend().sample(out.logits, sample_rows);
+  if (batch.lm_head_indices.empty()) {
+    // Only chunks that end mid-prompt: nobody needs logits. The model wants a row; take one
+    // and skip the head.
+    batch.lm_head_indices.push_back(0);
+    batch.skip_lm_head = true;
+  }
+  fill_tables(batch, chunks);
+  fill_adapters(batch, seqs, tokens_per_seq);
+  return batch;
+}
 
+std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
+  group_by_adapter(chunks);
+  std::vector<SampleRow> rows;
+  ForwardBatch batch = build_batch(chunks, rows);
+  ForwardOutput out = model_.forward(batch, cache_.layers());
+  ++(batch.is_prefill() ? counters_.prefill_steps : counters_.decode_steps);
+  counters_.last_batch_sequences = int64_t(chunks.size());
+  counters_.last_batch_tokens = batch.num_tokens();
+  for (const Chunk& c : chunks)
+    if (c.seq->prefilling) counters_.prompt_tokens += c.len;
+  // One sampling call for the step, rows in the order build_batch laid them out.
+  std::vector<TokenLogprob> sampled;
+  if (!rows.empty()) sampled = model_.backend().sample(out.logits, rows);
   std::vector<StepOutput> outputs;
   size_t next = 0;
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    Sequence& seq = *seqs[i];
-    seq.num_cached = int64_t(seq.tokens.size());
-    StepOutput o;
-    std::optional<std::vector<std::optional<TokenLogprob>>> prompt;
-    if (seq.request.prompt_logprobs && !seq.prompt_logprobs_done) {
-      prompt.emplace(1);  // the first prompt token has no context
-      for (int64_t j = 1; j < seq.prompt_len; ++j) prompt->push_back(std::move(sampled[next++]));
-      seq.prompt_logprobs_done = true;
-    }
-    TokenLogprob first = std::move(sampled[next++]);
-    if (seq.request.max_new_tokens > seq.generated()) o = advance(seq, std::move(first));
-    o.prompt_logprobs = std::move(prompt);
-    o.request_id = seq.id;
-    if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
-    outputs.push_back(std::move(o));
+  for (const Chunk& c : chunks) {
+    StepOutput o = finish_chunk(c, sampled, next);
+    if (o.request_id != 0) outputs.push_back(std::move(o));
   }
-  for (auto& owned : admitted) running_.push_back(std::move(owned));
   retire_finished(outputs);
   return outputs;
+}
+
+bool Engine::gather_prompt_logprobs(const Chunk& c, std::vector<TokenLogprob>& sampled,
+                                    size_t& next) {
+  Sequence& seq = *c.seq;
+  if (!seq.wants_prompt_logprobs()) return false;
+  if (seq.prompt_logprobs.empty()) seq.prompt_logprobs.emplace_back();  // token 0: no context
+  const int64_t last = std::min(c.end(), seq.prompt_len - 1);
+  for (int64_t p = c.begin; p < last; ++p) seq.prompt_logprobs.push_back(sampled[next++]);
+  seq.prompt_logprobs_done = c.end() >= seq.prompt_len;
+  return seq.prompt_logprobs_done;
+}
+
+StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampled, size_t& next) {
+  Sequence& seq = *c.seq;
+  const bool samples = c.samples();  // before the sampled token is appended
+  seq.num_cached = c.end();
+  if (options_.prefix_caching) publish_blocks(seq);
+  const bool prompt_done = gather_prompt_logprobs(c, sampled, next);
+  StepOutput o;
+  if (samples) {
+    seq.prefilling = false;
+    TokenLogprob token = std::move(sampled[next++]);
+    if (seq.request.max_new_tokens > seq.generated()) o = advance(seq, std::move(token));
+    if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
+  }
+  if (prompt_done) {
+    o.prompt_logprobs.emplace(std::move(seq.prompt_logprobs));
+    seq.prompt_logprobs.clear();
+  }
+  // request_id 0: a chunk that ended mid-prompt has nothing to report yet.
+  if (samples || prompt_done) o.request_id = seq.id;
+  if (samples && seq.generated() <= 1) o.cached_tokens = std::max<int64_t>(seq.cached_tokens, 0);
+  return o;
 }
 
 bool Engine::reserve_decode_slots() {
@@ -361,41 +487,10 @@ bool Engine::reserve_decode_slots() {
 void Engine::preempt(SequencePtr seq) {
   cache_.blocks().release(seq->block_table);
   seq->num_cached = 0;
+  seq->block_hashes.clear();
+  seq->prompt_logprobs.clear();  // gathered again when its prompt is read again
   ++counters_.preemptions;
   waiting_.push_front(std::move(seq));
-}
-
-std::vector<StepOutput> Engine::decode_step() {
-  if (!reserve_decode_slots()) return {};
-  ForwardBatch batch;
-  std::vector<Sequence*> seqs;
-  for (auto& owned : running_) seqs.push_back(owned.get());
-  group_by_adapter(seqs);
-  for (Sequence* seq_ptr : seqs) {
-    Sequence& seq = *seq_ptr;
-    const int64_t p = int64_t(seq.tokens.size()) - 1;
-    batch.input_ids.push_back(seq.tokens.back());
-    batch.position_ids.push_back(int32_t(p));
-    batch.slots.push_back(slot_of(seq, p));
-  }
-  fill_tables(batch, seqs);
-  fill_adapters(batch, seqs, std::vector<int64_t>(seqs.size(), 1));
-  ForwardOutput out = model_.forward(batch, cache_.layers());
-  ++counters_.decode_steps;
-  counters_.last_batch_sequences = int64_t(seqs.size());
-  counters_.last_batch_tokens = batch.num_tokens();
-  std::vector<SampleRow> sample_rows;
-  for (const Sequence* seq : seqs) sample_rows.push_back(next_token_row(*seq));
-  std::vector<TokenLogprob> sampled = model_.backend().sample(out.logits, sample_rows);
-  std::vector<StepOutput> outputs;
-  for (size_t b = 0; b < seqs.size(); ++b) {
-    seqs[b]->num_cached = int64_t(seqs[b]->tokens.size());
-    StepOutput o = advance(*seqs[b], std::move(sampled[b]));
-    o.request_id = seqs[b]->id;
-    outputs.push_back(std::move(o));
-  }
-  retire_finished(outputs);
-  return outputs;
 }
 
 StepOutput Engine::advance(Sequence& seq, TokenLogprob token) {

@@ -1,19 +1,44 @@
 // The generation engine: owns the KV cache, admits requests, builds each step's flat batch,
 // runs the model, samples, and reports what every sequence produced.
 //
-// Contract of step(): one forward pass per call. If waiting requests can be admitted (free KV
-// blocks for their whole prompt, within max_batch_prefill_tokens, max_batch_total_tokens,
-// max_running and max_active_adapters), the step is a prefill of those requests; otherwise it is
-// a decode of every running sequence. Admission is fair across adapters: waiting requests are
-// taken round-robin, one per adapter per turn, in arrival order within each adapter, and an
-// adapter that has held an active slot past adapter_cycle_time while others wait for a slot
-// stops admitting until it drains. When a decode
-// needs a block and none is free, the newest running sequence is preempted: its blocks are freed
-// and it goes back to the front of the queue, to be recomputed (prompt + what it generated) when
-// room returns. Each sequence's tokens depend only on its own tokens and seed, never on its batch
-// mates; its numbers do too on the CPU, bit for bit, while on CUDA a batch's composition may
-// change the last bits of reduced-precision results (different kernel tilings), within the
-// activation dtype's tolerance.
+// Contract of step(): one forward pass per call, over a set of chunks. A chunk is a run of a
+// sequence's tokens whose K/V are not cached yet: the first of them follows the sequence's
+// cached tokens. A decode is a chunk of one token (the last sampled one); a prefill chunk covers
+// some or all of a prompt (or, after preemption, of prompt + generated tokens). A chunk that
+// reaches the end of its sequence's tokens yields the sequence's next token; a chunk that stops
+// short of it yields nothing (but the log-probabilities of its prompt tokens, when asked).
+//
+// What a step holds (StepTokenBudget, step_budget.h, writes the budget rule down):
+// - chunked_prefill (the default): every running sequence that has finished its prompt decodes
+//   one token; sequences whose prompt is partly read get their next chunk, oldest first; then
+//   waiting requests are admitted while the prefill budget (max_batch_prefill_tokens, decodes
+//   not counted) has room, each with a first chunk of what is left of it. A prompt longer than
+//   the budget is read over several steps while the running streams keep decoding.
+// - without it: if waiting requests can be admitted with their whole prompt within
+//   max_batch_prefill_tokens, the step is a prefill of those; otherwise it is a decode of every
+//   running sequence. A prompt over the budget is admitted only when nothing else runs.
+// Admission needs, in both modes, free KV blocks for the request's whole prompt less what the
+// prefix cache holds (allocated at once, so its later chunks never wait for memory), max_running,
+// max_batch_total_tokens and max_active_adapters. Admission is fair across adapters: waiting
+// requests are taken round-robin, one per adapter per turn, in arrival order within each adapter,
+// and an adapter that has held an active slot past adapter_cycle_time while others wait for a slot
+// stops admitting until it drains. When a decode needs a block and none is free, the newest
+// running sequence is preempted: its blocks are freed and it goes back to the front of the
+// queue, to be recomputed (prompt + what it generated) when room returns. Each sequence's tokens
+// depend only on its own tokens and seed, never on its batch mates or on how its prompt was cut
+// into chunks; its numbers do too on the CPU within float rounding (the chunk's attention sums in
+// another order), while on CUDA a batch's composition may change the last bits of reduced-precision
+// results (different kernel tilings), within the activation dtype's tolerance.
+//
+// Prefix caching (prefix_caching, on by default): every full block a sequence has computed is
+// published in the KV block manager under the hash chain of its tokens and the identity of its
+// adapter (paged_kv_cache.h). At admission a sequence takes the longest published chain that
+// matches its tokens and its adapter, and its first chunk starts after it; at least its last
+// token is always computed, so it never writes into a shared block. An adapter's identity is
+// its object plus a load generation the engine hands out: a reloaded adapter is a new object and
+// matches none of the old blocks, and once nobody holds the old object its blocks are retired
+// (an adapter slot whose adapter nobody else holds lets it go first: no request can name it).
+// Requests that ask for prompt logprobs compute their whole prompt (and still publish it).
 //
 // Adapters of a step are loaded into slots of the model's adapter pool (one slot per active
 // adapter, --max-active-adapters of them); a slot keeps its adapter until another needs the
@@ -21,6 +46,7 @@
 // log-probabilities come back.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -31,8 +57,9 @@
 #include <vector>
 
 #include "adapters/lora_adapter.h"
-#include "engine/paged_kv_cache.h"
 #include "backend/sampling.h"
+#include "engine/paged_kv_cache.h"
+#include "engine/step_budget.h"
 #include "model/causal_lm.h"
 
 namespace lorax {
@@ -53,16 +80,22 @@ const char* finish_reason_name(FinishReason reason);
 // What one step produced for one request.
 struct StepOutput {
   uint64_t request_id = 0;
-  // Set on the request's first prefill when prompt_logprobs was asked: entry j is the
-  // log-probability of prompt token j given those before it (entry 0 has none).
+  // Set on the step that finishes reading the prompt when prompt_logprobs was asked: entry j is
+  // the log-probability of prompt token j given those before it (entry 0 has none).
   std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs;
   std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
+  // Prompt tokens read from the prefix cache instead of computed; set with the first token.
+  int64_t cached_tokens = 0;
   FinishReason finish = FinishReason::None;
 };
 
 struct EngineOptions {
   KvCacheOptions kv;
   int64_t max_batch_prefill_tokens = 4096;
+  // Cut prompts into chunks that share steps with decodes (see the contract above).
+  bool chunked_prefill = true;
+  // Reuse the KV blocks of prompt prefixes computed before (see the contract above).
+  bool prefix_caching = true;
   // Most tokens (prompt and generated) of all running sequences together; 0: only the KV cache
   // bounds it.
   int64_t max_batch_total_tokens = 0;
@@ -72,6 +105,13 @@ struct EngineOptions {
   // Adapter cycling (LoRAX): once an adapter has held its slot this long while requests for
   // adapters without a slot wait, it admits no new requests until it drains and frees the slot.
   std::chrono::milliseconds adapter_cycle_time{2000};
+
+  // Most rows one step can hold, which the model's workspace is planned for: a chunked step
+  // carries a full prefill budget beside a decode token of every running sequence.
+  int64_t max_step_tokens() const {
+    return chunked_prefill ? max_batch_prefill_tokens + max_running
+                           : std::max(max_batch_prefill_tokens, max_running);
+  }
 };
 
 struct EngineStats {
@@ -84,8 +124,12 @@ struct EngineStats {
   int64_t decode_steps = 0;
   int64_t last_batch_sequences = 0;  // sequences in the most recent step
   int64_t last_batch_tokens = 0;     // tokens in the most recent step
-  int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included)
+  int64_t prompt_tokens = 0;         // tokens prefilled (recomputation included, cache hits not)
   int64_t generated_tokens = 0;
+  int64_t prefix_cache_hit_tokens = 0;  // prompt tokens read from the prefix cache
+  int64_t prefix_cache_hit_blocks = 0;
+  int64_t prefix_cache_blocks = 0;     // blocks published in the prefix cache now
+  int64_t prefix_cache_evictions = 0;  // published blocks given to other sequences
 };
 
 class Engine {
@@ -115,24 +159,60 @@ class Engine {
     int64_t prompt_len = 0;
     int64_t num_cached = 0;  // tokens whose K/V are in the cache
     std::vector<int32_t> block_table;
+    uint64_t owner = 0;  // the adapter's identity in the prefix cache, 0: the base model
+    std::vector<uint64_t> block_hashes;  // hash chain of its full blocks matched or published
+    int64_t cached_tokens = -1;          // matched at first admission; -1: not admitted yet
+    bool prefilling = true;  // reading its tokens since (re)admission: no token sampled yet
     bool prompt_logprobs_done = false;
+    // Prompt log-probabilities gathered chunk by chunk, entry j for prompt token j.
+    std::vector<std::optional<TokenLogprob>> prompt_logprobs;
+    bool wants_prompt_logprobs() const { return request.prompt_logprobs && !prompt_logprobs_done; }
     int64_t generated() const { return int64_t(tokens.size()) - prompt_len; }
   };
   using SequencePtr = std::unique_ptr<Sequence>;
 
-  std::vector<StepOutput> prefill_step(std::vector<SequencePtr> admitted);
-  std::vector<StepOutput> decode_step();
-  std::vector<SequencePtr> admit();
+  // Tokens [begin, begin + len) of a sequence, computed by one step.
+  struct Chunk {
+    Sequence* seq = nullptr;
+    int64_t begin = 0;
+    int64_t len = 0;
+    int64_t end() const { return begin + len; }
+    bool samples() const { return end() == int64_t(seq->tokens.size()); }
+  };
+
+  std::vector<StepOutput> unchunked_step();
+  std::vector<StepOutput> chunked_step();
+  // Moves admitted requests into running_ and gives each a first chunk from the budget.
+  std::vector<Chunk> admit(StepTokenBudget& budget);
+  // One forward pass over the chunks, sampling, and the outputs of the step.
+  std::vector<StepOutput> run_chunks(std::vector<Chunk> chunks);
+  // The flat batch of the chunks, and the sampling row of every logits row it asks for.
+  ForwardBatch build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows);
+  // Takes the chunk's sampled rows from sampled[next...]: its prompt rows, then its next token.
+  StepOutput finish_chunk(const Chunk& chunk, std::vector<TokenLogprob>& sampled, size_t& next);
+  // Adds the chunk's prompt rows to the sequence's; true once its whole prompt is in.
+  bool gather_prompt_logprobs(const Chunk& chunk, std::vector<TokenLogprob>& sampled, size_t& next);
   // Adapters with running sequences (the base, nullptr, is not counted), and since when.
   void refresh_active_adapters();
   bool may_admit_adapter(const LoraAdapter* adapter, bool someone_lacks_a_slot,
                          std::chrono::steady_clock::time_point now) const;
   int64_t running_tokens() const;
+  // Matches a waiting sequence's cached prefix and takes the blocks and the budget for the
+  // rest; the length of its first chunk, or 0 (holding nothing) when it does not fit now.
+  int64_t take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_tokens);
+  // Prefix cache: an adapter's owner key, the keys of a sequence's first full blocks, taking a
+  // waiting sequence's cached prefix, publishing what a step computed, and retiring adapters
+  // nobody holds any more.
+  uint64_t owner_key(const std::shared_ptr<const LoraAdapter>& adapter);
+  KvBlockKey block_key(const Sequence& seq, int64_t block) const;
+  void match_prefix(Sequence& seq);
+  void publish_blocks(Sequence& seq);
+  void retire_dropped_adapters();
   bool reserve_decode_slots();
   void preempt(SequencePtr seq);
-  void fill_tables(ForwardBatch& batch, const std::vector<Sequence*>& seqs) const;
-  // Orders a step's sequences so each adapter's rows are contiguous (one segment per adapter).
-  static void group_by_adapter(std::vector<Sequence*>& seqs);
+  void fill_tables(ForwardBatch& batch, const std::vector<Chunk>& chunks) const;
+  // Orders a step's chunks so each adapter's rows are contiguous (one segment per adapter).
+  static void group_by_adapter(std::vector<Chunk>& chunks);
   // Adapter slot of every token of the batch, given how many tokens each sequence contributes;
   // loads the step's adapters into slots of the model's pool first.
   void fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
@@ -159,6 +239,14 @@ class Engine {
   std::vector<std::shared_ptr<const LoraAdapter>> slot_adapter_;
   std::vector<uint64_t> slot_used_;
   uint64_t step_counter_ = 0;
+  // Prefix-cache identity of every adapter seen: a weak reference tells a live object from a
+  // new one at the same address.
+  struct Owner {
+    std::weak_ptr<const LoraAdapter> adapter;
+    uint64_t key = 0;
+  };
+  std::map<const LoraAdapter*, Owner> owners_;
+  uint64_t next_owner_key_ = 1;
   EngineStats counters_;
 };
 

@@ -1,5 +1,7 @@
 #include "server/generation_run.h"
 
+#include <algorithm>
+
 namespace lorax {
 
 namespace {
@@ -109,6 +111,7 @@ GeneratedToken GenerationRun::describe(const TokenLogprob& token) {
 GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
   Step step;
   if (event.prompt_logprobs) prompt_logprobs_ = event.prompt_logprobs;
+  cached_tokens_ = std::max(cached_tokens_, event.cached_tokens);
   if (event.token) {
     metrics_.observe_skipped_tokens(0);  // one token per step: no speculative drafts
     record_timing();

@@ -78,6 +78,8 @@ class GenerationRun {
   }
   std::optional<std::chrono::steady_clock::time_point> ended_at() const { return ended_; }
   int64_t prompt_tokens() const { return int64_t(prepared_.request.prompt_ids.size()); }
+  // Prompt tokens the engine read from its prefix cache rather than computed.
+  int64_t cached_tokens() const { return cached_tokens_; }
   // Entry j: log-probability of prompt token j given those before (entry 0 has none). Set when
   // the request asked for prompt logprobs.
   const std::optional<std::vector<std::optional<TokenLogprob>>>& prompt_logprobs() const {
@@ -98,6 +100,7 @@ class GenerationRun {
   std::vector<GeneratedToken> tokens_;
   std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs_;
   std::optional<GenerationEnd> end_;
+  int64_t cached_tokens_ = 0;
   std::chrono::steady_clock::time_point submitted_;
   std::chrono::steady_clock::time_point last_token_;
   std::optional<std::chrono::steady_clock::time_point> first_token_;

@@ -60,9 +60,18 @@ void engine_samples(std::string& out, const ServiceStats& s) {
   sample(out, "lorax_in_flight_requests", "gauge", "Requests submitted and not finished.",
          double(s.in_flight));
   sample(out, "lorax_kv_blocks_total", "gauge", "KV cache blocks.", double(e.kv_blocks_total));
-  sample(out, "lorax_kv_blocks_free", "gauge", "KV cache blocks free.", double(e.kv_blocks_free));
+  sample(out, "lorax_kv_blocks_free", "gauge",
+         "KV cache blocks no sequence holds (free, or cached and evictable).",
+         double(e.kv_blocks_free));
   sample(out, "lorax_kv_blocks_used", "gauge", "KV cache blocks held by sequences.",
          double(e.kv_blocks_total - e.kv_blocks_free));
+  sample(out, "lorax_prefix_cache_blocks", "gauge", "KV cache blocks in the prefix cache.",
+         double(e.prefix_cache_blocks));
+  sample(out, "lorax_prefix_cache_hit_tokens_total", "counter",
+         "Prompt tokens read from the prefix cache instead of computed.",
+         double(e.prefix_cache_hit_tokens));
+  sample(out, "lorax_prefix_cache_evictions_total", "counter",
+         "Prefix-cache blocks evicted to make room.", double(e.prefix_cache_evictions));
   sample(out, "lorax_prompt_tokens_total", "counter",
          "Prompt tokens prefilled (recomputation after preemption included).",
          double(e.prompt_tokens));

@@ -101,7 +101,8 @@ Json usage_json(const RunGroup& runs) {
   const int64_t generated = generated_tokens(runs);
   return {{"prompt_tokens", prompt},
           {"completion_tokens", generated},
-          {"total_tokens", prompt + generated}};
+          {"total_tokens", prompt + generated},
+          {"prompt_tokens_details", {{"cached_tokens", runs[0].cached_tokens()}}}};
 }
 
 void finish_log(RequestLog& log, const Completion& c) {

@@ -127,6 +127,21 @@ TEST_F(OpenAiApiTest, ChatUsesTheTemplateAndReportsLogprobs) {
   EXPECT_EQ(reply.json["usage"]["prompt_tokens"], prompt.size());
 }
 
+TEST_F(OpenAiApiTest, UsageReportsPromptTokensReadFromThePrefixCache) {
+  std::vector<int32_t> prompt;
+  const FixtureCase c = story_case("");
+  while (prompt.size() < 40) prompt.insert(prompt.end(), c.input_ids.begin(), c.input_ids.end());
+  const Json body = {
+      {"model", "stories260K"}, {"prompt", prompt}, {"max_tokens", 4}, {"temperature", 0}};
+  const Reply first = server.post("/v1/completions", body);
+  const Reply again = server.post("/v1/completions", body);
+  ASSERT_EQ(first.status, 200) << first.body;
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(first.json["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+  EXPECT_GT(again.json["usage"]["prompt_tokens_details"]["cached_tokens"].get<int64_t>(), 0);
+  EXPECT_EQ(again.json["choices"][0]["text"], first.json["choices"][0]["text"]);
+}
+
 TEST_F(OpenAiApiTest, StreamsConcatenateToThePlainAnswer) {
   Json completion = {{"model", "lora-beach"},
                      {"prompt", "Once upon a time"},

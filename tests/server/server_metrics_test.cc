@@ -114,7 +114,8 @@ TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
   EXPECT_EQ(by_series["lorax_kv_blocks_used{}"], 0);
   for (const char* name :
        {"lorax_queue_length", "lorax_batch_current_size", "lorax_batch_current_max_tokens",
-        "lorax_prompt_tokens_total", "lorax_kv_blocks_free"})
+        "lorax_prompt_tokens_total", "lorax_kv_blocks_free", "lorax_prefix_cache_blocks",
+        "lorax_prefix_cache_hit_tokens_total", "lorax_prefix_cache_evictions_total"})
     EXPECT_TRUE(by_series.count(std::string(name) + "{}")) << name;
   for (const char* family :
        {"lorax_request_time_to_first_token_seconds", "lorax_request_inter_token_latency_seconds",

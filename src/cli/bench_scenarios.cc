@@ -1,0 +1,191 @@
+#include "cli/bench_scenarios.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "engine/engine.h"
+
+namespace lorax {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t i = std::min(v.size() - 1, size_t(p / 100.0 * double(v.size() - 1) + 0.5));
+  return v[i];
+}
+
+// Deterministic token ids in [2, vocab): distinct streams for distinct salts.
+std::vector<int32_t> tokens(int64_t n, uint64_t salt, int64_t vocab) {
+  std::vector<int32_t> out;
+  uint64_t x = salt * 0x9e3779b97f4a7c15ull + 1;
+  for (int64_t i = 0; i < n; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    out.push_back(int32_t(2 + x % uint64_t(vocab - 2)));
+  }
+  return out;
+}
+
+EngineOptions scenario_engine(const BenchOptions& options, const CausalLM& model,
+                              int64_t kv_tokens) {
+  EngineOptions e;
+  e.kv.block_size = options.model.block_size;
+  e.kv.dtype = options.model.kv_cache_dtype == "auto" ? model.activation_dtype()
+                                                      : parse_dtype(options.model.kv_cache_dtype);
+  e.kv.num_blocks = (kv_tokens + e.kv.block_size - 1) / e.kv.block_size;
+  e.max_active_adapters = 8;
+  return e;
+}
+
+struct SharedPromptResult {
+  int64_t prompt_tokens_computed = 0;
+  int64_t cached_tokens = 0;
+  double ttft_p50_ms = 0, ttft_p99_ms = 0, seconds = 0;
+};
+
+SharedPromptResult shared_prompts(CausalLM& model, const BenchOptions& options,
+                                  bool prefix_caching) {
+  const int64_t vocab = model.config().vocab_size;
+  EngineOptions e = scenario_engine(options, model, 40000);
+  e.prefix_caching = prefix_caching;
+  Engine engine(model, e);
+  std::vector<std::shared_ptr<const LoraAdapter>> adapters;
+  for (int a = 0; a < 8; ++a)
+    adapters.push_back(LoraAdapter::from_weights(
+        "scenario-" + std::to_string(a), random_lora_weights(model.config(), 16, uint64_t(a + 1))));
+  std::map<uint64_t, Clock::time_point> arrived;
+  std::vector<double> ttft;
+  SharedPromptResult r;
+  const auto start = Clock::now();
+  for (int64_t step = 0, next = 0; next < 64 || engine.has_work(); ++step) {
+    if (next < 64) {  // one arrival per step, adapters in turn
+      const int64_t a = next % 8;
+      GenerationRequest q;
+      q.prompt_ids = tokens(1000, uint64_t(a + 1), vocab);
+      const auto tail = tokens(50, uint64_t(1000 + next), vocab);
+      q.prompt_ids.insert(q.prompt_ids.end(), tail.begin(), tail.end());
+      q.max_new_tokens = 16;
+      q.ignore_eos = true;
+      q.adapter = adapters[size_t(a)];
+      arrived[engine.add(std::move(q))] = Clock::now();
+      ++next;
+    }
+    for (const StepOutput& o : engine.step()) {
+      auto it = arrived.find(o.request_id);
+      if (!o.token || it == arrived.end()) continue;
+      ttft.push_back(ms_between(it->second, Clock::now()));
+      r.cached_tokens += o.cached_tokens;
+      arrived.erase(it);
+    }
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.prompt_tokens_computed = engine.stats().prompt_tokens;
+  r.ttft_p50_ms = percentile(ttft, 50);
+  r.ttft_p99_ms = percentile(ttft, 99);
+  return r;
+}
+
+struct LongPromptResult {
+  double steady_p50_ms = 0, steady_p99_ms = 0, during_p50_ms = 0, during_p99_ms = 0;
+  double long_ttft_ms = 0;
+  int64_t steps_during = 0;
+};
+
+LongPromptResult long_prompt_among_streams(CausalLM& model, const BenchOptions& options,
+                                           bool chunked) {
+  const int64_t vocab = model.config().vocab_size;
+  EngineOptions e = scenario_engine(options, model, 4096 + 32 * 200 + 1024);
+  e.chunked_prefill = chunked;
+  e.max_batch_prefill_tokens = chunked ? 512 : 4096;
+  Engine engine(model, e);
+  std::map<uint64_t, std::vector<Clock::time_point>> stream_tokens;
+  for (int s = 0; s < 32; ++s) {
+    GenerationRequest r;
+    r.prompt_ids = tokens(32, uint64_t(5000 + s), vocab);
+    r.max_new_tokens = 150;
+    r.ignore_eos = true;
+    stream_tokens[engine.add(std::move(r))];
+  }
+  auto record = [&](const std::vector<StepOutput>& outputs, uint64_t long_id) {
+    bool long_started = false;
+    for (const StepOutput& o : outputs) {
+      if (!o.token) continue;
+      if (o.request_id == long_id) long_started = true;
+      auto it = stream_tokens.find(o.request_id);
+      if (it != stream_tokens.end()) it->second.push_back(Clock::now());
+    }
+    return long_started;
+  };
+  for (int i = 0; i < 40; ++i) record(engine.step(), 0);  // admitted, then steady decoding
+  GenerationRequest big;
+  big.prompt_ids = tokens(4000, 99, vocab);
+  big.max_new_tokens = 4;
+  big.ignore_eos = true;
+  const auto arrival = Clock::now();
+  const uint64_t long_id = engine.add(std::move(big));
+  LongPromptResult r;
+  Clock::time_point first_token;
+  for (bool started = false; !started; ++r.steps_during) {
+    started = record(engine.step(), long_id);
+    first_token = Clock::now();
+  }
+  r.long_ttft_ms = ms_between(arrival, first_token);
+  while (engine.has_work()) record(engine.step(), long_id);
+  // Each stream's gaps between tokens: before the arrival (steady, after the first ten), and
+  // those that overlap the long prompt's reading.
+  std::vector<double> steady, during;
+  for (const auto& [id, times] : stream_tokens)
+    for (size_t t = 1; t < times.size(); ++t) {
+      if (times[t] <= arrival && t > 10) steady.push_back(ms_between(times[t - 1], times[t]));
+      if (times[t] > arrival && times[t - 1] < first_token)
+        during.push_back(ms_between(times[t - 1], times[t]));
+    }
+  r.steady_p50_ms = percentile(steady, 50);
+  r.steady_p99_ms = percentile(steady, 99);
+  r.during_p50_ms = percentile(during, 50);
+  r.during_p99_ms = percentile(during, 99);
+  return r;
+}
+
+}  // namespace
+
+void run_bench_scenarios(CausalLM& model, const BenchOptions& options) {
+  std::printf(
+      "\nshared system prompts: 64 requests, 8 adapters x 8 questions, 1,000-token system "
+      "prompt + 50-token question, 16 new tokens each, one arrival per step\n\n");
+  std::printf(
+      "| prefix cache | prompt tokens computed | cached tokens | TTFT p50 ms | "
+      "TTFT p99 ms | total s |\n|---|---:|---:|---:|---:|---:|\n");
+  for (bool on : {false, true}) {
+    const SharedPromptResult r = shared_prompts(model, options, on);
+    std::printf("| %s | %lld | %lld | %.1f | %.1f | %.2f |\n", on ? "on" : "off",
+                (long long)r.prompt_tokens_computed, (long long)r.cached_tokens, r.ttft_p50_ms,
+                r.ttft_p99_ms, r.seconds);
+    std::fflush(stdout);
+  }
+  std::printf("\na 4,000-token prompt arrives while 32 streams decode (32-token prompts)\n\n");
+  std::printf(
+      "| chunked prefill | steady ITL p50 ms | steady ITL p99 ms | ITL p50 ms during "
+      "its prefill | ITL p99 ms during its prefill | steps to its first token | its "
+      "TTFT ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
+  for (bool chunked : {false, true}) {
+    const LongPromptResult r = long_prompt_among_streams(model, options, chunked);
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %lld | %.1f |\n",
+                chunked ? "on (512-token chunks)" : "off (4,096-token budget)", r.steady_p50_ms,
+                r.steady_p99_ms, r.during_p50_ms, r.during_p99_ms, (long long)r.steps_during,
+                r.long_ttft_ms);
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace lorax
