@@ -1,0 +1,136 @@
+#include "structured/byte_graph.h"
+
+#include <utility>
+
+namespace lorax::structured {
+
+int32_t ByteGraph::add_node() {
+  nodes_.emplace_back();
+  return static_cast<int32_t>(nodes_.size() - 1);
+}
+
+void ByteGraph::add_bytes(int32_t from, uint8_t lo, uint8_t hi, int32_t to) {
+  node(from).bytes.push_back({lo, hi, to});
+}
+
+void ByteGraph::add_epsilon(int32_t from, int32_t to) {
+  node(from).epsilons.push_back(to);
+}
+
+void ByteGraph::add_call(int32_t from, int32_t callee, int32_t return_to) {
+  node(from).calls.push_back({callee, return_to});
+}
+
+int32_t ByteGraph::make_rule(Fragment f) {
+  node(f.end).ret = true;
+  return f.start;
+}
+
+Fragment ByteGraph::literal(std::string_view bytes) {
+  int32_t start = add_node();
+  int32_t at = start;
+  for (char c : bytes) {
+    int32_t next = add_node();
+    auto b = static_cast<uint8_t>(c);
+    add_bytes(at, b, b, next);
+    at = next;
+  }
+  return {start, at};
+}
+
+Fragment ByteGraph::sequence(const std::vector<Fragment>& parts) {
+  if (parts.empty()) {
+    int32_t n = add_node();
+    return {n, n};
+  }
+  for (size_t i = 1; i < parts.size(); ++i) add_epsilon(parts[i - 1].end, parts[i].start);
+  return {parts.front().start, parts.back().end};
+}
+
+Fragment ByteGraph::alternatives(const std::vector<Fragment>& parts) {
+  Fragment f{add_node(), add_node()};
+  for (const Fragment& p : parts) {
+    add_epsilon(f.start, p.start);
+    add_epsilon(p.end, f.end);
+  }
+  return f;
+}
+
+Fragment ByteGraph::never() {
+  return {add_node(), add_node()};
+}
+
+Fragment ByteGraph::call(int32_t rule_start) {
+  Fragment f{add_node(), add_node()};
+  add_call(f.start, rule_start, f.end);
+  return f;
+}
+
+void ByteGraph::ensure_expanded(int32_t id) {
+  if (!node(id).expand) return;
+  NodeExpander expand = std::move(node(id).expand);
+  node(id).expand = nullptr;
+  expand(*this, id);  // may add nodes: no references into nodes_ are held across it
+}
+
+namespace {
+
+int utf8_length(uint32_t cp) {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+void encode_utf8(uint32_t cp, uint8_t* out) {
+  int n = utf8_length(cp);
+  if (n == 1) {
+    out[0] = static_cast<uint8_t>(cp);
+    return;
+  }
+  static constexpr uint8_t kLead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+  for (int i = n - 1; i > 0; --i) {
+    out[i] = static_cast<uint8_t>(0x80 | (cp & 0x3F));
+    cp >>= 6;
+  }
+  out[0] = static_cast<uint8_t>(kLead[n] | cp);
+}
+
+}  // namespace
+
+// The split of Rust's regex-syntax Utf8Sequences: cut the range at encoding-length boundaries,
+// then wherever the continuation bytes of lo and hi do not span their full 0x80..0xBF range,
+// until each piece is a product of byte ranges.
+void utf8_sequences(uint32_t lo, uint32_t hi,
+                    std::vector<std::vector<std::pair<uint8_t, uint8_t>>>& out) {
+  if (lo > hi) return;
+  static constexpr uint32_t kMax[3] = {0x7F, 0x7FF, 0xFFFF};
+  for (uint32_t m : kMax) {
+    if (lo <= m && hi > m) {
+      utf8_sequences(lo, m, out);
+      utf8_sequences(m + 1, hi, out);
+      return;
+    }
+  }
+  int n = utf8_length(lo);
+  for (int i = 1; i < n; ++i) {
+    uint32_t mask = (1u << (6 * i)) - 1;
+    if ((lo & ~mask) != (hi & ~mask)) {
+      if ((lo & mask) != 0) {
+        utf8_sequences(lo, lo | mask, out);
+        utf8_sequences((lo | mask) + 1, hi, out);
+        return;
+      }
+      if ((hi & mask) != mask) {
+        utf8_sequences(lo, (hi & ~mask) - 1, out);
+        utf8_sequences(hi & ~mask, hi, out);
+        return;
+      }
+    }
+  }
+  uint8_t a[4], b[4];
+  encode_utf8(lo, a);
+  encode_utf8(hi, b);
+  std::vector<std::pair<uint8_t, uint8_t>> seq;
+  for (int i = 0; i < n; ++i) seq.emplace_back(a[i], b[i]);
+  out.push_back(std::move(seq));
+}
+
+}  // namespace lorax::structured
