@@ -1,5 +1,6 @@
 #include "structured/byte_graph.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace lorax::structured {
@@ -71,6 +72,45 @@ void ByteGraph::ensure_expanded(int32_t id) {
   NodeExpander expand = std::move(node(id).expand);
   node(id).expand = nullptr;
   expand(*this, id);  // may add nodes: no references into nodes_ are held across it
+}
+
+namespace {
+
+void epsilon_closure(ByteGraph& g, std::vector<int32_t>& set) {
+  std::vector<int32_t> work = set;
+  std::vector<bool> seen(g.size(), false);
+  for (int32_t n : set) seen[static_cast<size_t>(n)] = true;
+  while (!work.empty()) {
+    int32_t n = work.back();
+    work.pop_back();
+    for (int32_t e : g.node(n).epsilons) {
+      if (seen[static_cast<size_t>(e)]) continue;
+      seen[static_cast<size_t>(e)] = true;
+      set.push_back(e);
+      work.push_back(e);
+    }
+  }
+}
+
+}  // namespace
+
+bool fragment_matches(ByteGraph& g, Fragment f, std::string_view bytes) {
+  std::vector<int32_t> set{f.start};
+  epsilon_closure(g, set);
+  for (char c : bytes) {
+    auto b = static_cast<uint8_t>(c);
+    std::vector<int32_t> next;
+    for (int32_t n : set) {
+      for (const ByteEdge& e : g.node(n).bytes) {
+        if (e.lo <= b && b <= e.hi) next.push_back(e.target);
+      }
+    }
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    set = std::move(next);
+    epsilon_closure(g, set);
+  }
+  return std::find(set.begin(), set.end(), f.end) != set.end();
 }
 
 namespace {

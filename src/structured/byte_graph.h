@@ -73,6 +73,10 @@ class ByteGraph {
   std::vector<GraphNode> nodes_;
 };
 
+// Whether `fragment`, which must be made of byte and epsilon edges only (a compiled regex),
+// matches `bytes` from start to end.
+bool fragment_matches(ByteGraph& graph, Fragment fragment, std::string_view bytes);
+
 // Appends to `out` the byte-range sequences whose UTF-8 strings are exactly the code points in
 // [lo, hi] (surrogates excluded by the caller); each sequence is one range per byte.
 void utf8_sequences(uint32_t lo, uint32_t hi,

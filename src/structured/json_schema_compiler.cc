@@ -87,7 +87,11 @@ class SchemaCompiler {
     if (it != rules_.end()) return it->second;
     int32_t start = g_.add_node();
     rules_.emplace(&s, start);
+    // Recursion through $ref goes through the memo above; only a schema nesting this deep
+    // without one gets here, and the stack is better spent elsewhere.
+    if (++depth_ > 400) fail("schema: nested deeper than 400 levels");
     Fragment body = value(s);
+    --depth_;
     int32_t end = g_.add_node();
     g_.add_epsilon(start, body.start);
     g_.add_epsilon(body.end, end);
@@ -97,7 +101,16 @@ class SchemaCompiler {
 
  private:
   // Merged schemas live here so rules_ can key on their addresses.
-  const json& own(json s) { return owned_.emplace_back(std::move(s)); }
+  // Equal schemas share one copy, so a merge that recurses (a $ref next to other keywords
+  // inside its own target) meets its earlier rule instead of unfolding forever.
+  const json& own(json s) {
+    std::string key = s.dump();
+    auto it = owned_by_content_.find(key);
+    if (it != owned_by_content_.end()) return *it->second;
+    const json& stored = owned_.emplace_back(std::move(s));
+    owned_by_content_.emplace(std::move(key), &stored);
+    return stored;
+  }
 
   void check_budget() {
     if (Clock::now() > deadline_)
@@ -145,8 +158,6 @@ class SchemaCompiler {
     for (const char* k : kRefused) {
       if (s.contains(k)) fail("schema keyword \"", k, "\" is not supported");
     }
-    if (s.contains("patternProperties") && !s["patternProperties"].empty())
-      fail("schema keyword \"patternProperties\" is not supported");
     for (const char* k : {"unevaluatedProperties", "unevaluatedItems"}) {
       if (s.contains(k) && s[k] != json(true)) fail("schema keyword \"", k, "\" is not supported");
     }
@@ -173,7 +184,7 @@ class SchemaCompiler {
     json rest = without(s, {"$ref"});
     if (!has_constraints(rest)) return g_.call(rule(target));
     if (++merge_depth_ > 64) fail("$ref: too deeply nested next to other keywords");
-    Fragment f = value(own(merge_schemas(root_, rest, target)));
+    Fragment f = g_.call(rule(own(merge_schemas(root_, rest, target))));
     --merge_depth_;
     return f;
   }
@@ -183,7 +194,7 @@ class SchemaCompiler {
     json merged = without(s, {"allOf"});
     for (const json& part : s["allOf"]) merged = merge_schemas(root_, merged, part);
     if (++merge_depth_ > 64) fail("allOf: too deeply nested");
-    Fragment f = value(own(std::move(merged)));
+    Fragment f = g_.call(rule(own(std::move(merged))));
     --merge_depth_;
     return f;
   }
@@ -399,12 +410,53 @@ class SchemaCompiler {
       shape->required.push_back(required.count(key) > 0);
       shape->property_rules.push_back(property_rule(key, schema));
     }
-    if (extra != json(false)) {
+    if (const json* pattern = pattern_properties(s, extra)) {
+      const std::string& re = pattern->begin().key();
+      for (const std::string& key : keys) {
+        if (key_matches(re, key))
+          fail("patternProperties whose pattern matches a declared property is not supported");
+      }
+      shape->extra_rule = pattern_property_rule(re, pattern->begin().value());
+    } else if (extra != json(false)) {
       shape->extra_rule = extra_property_rule(keys, extra);
     }
     shape->min_properties = s.value("minProperties", json(0)).get<int64_t>();
     shape->max_properties = s.contains("maxProperties") ? s["maxProperties"].get<int64_t>() : -1;
     return object_fragment(g_, shape);
+  }
+
+  // The patternProperties that decide which undeclared keys exist, or nullptr when they change
+  // nothing. Honoured exactly: one pattern with additionalProperties false (every undeclared key
+  // must match it), or patterns whose schemas accept anything next to open additionalProperties.
+  const json* pattern_properties(const json& s, const json& extra) {
+    if (!s.contains("patternProperties") || s["patternProperties"].empty()) return nullptr;
+    const json& pp = s["patternProperties"];
+    bool trivial = true;
+    for (auto& [re, schema] : pp.items()) {
+      trivial &= schema == json(true) || (schema.is_object() && !has_constraints(schema));
+    }
+    if (trivial && extra == json(true)) return nullptr;
+    if (extra != json(false) || pp.size() != 1)
+      fail(
+          "patternProperties other than one pattern with additionalProperties false is not "
+          "supported");
+    return &pp;
+  }
+
+  bool key_matches(const std::string& pattern, const std::string& key) {
+    ByteGraph scratch;
+    Fragment f = compile_search_pattern(scratch, pattern);
+    std::string encoded = compact(json(key));
+    return fragment_matches(scratch, f, std::string_view(encoded).substr(1, encoded.size() - 2));
+  }
+
+  // A key matching `pattern` and its value.
+  int32_t pattern_property_rule(const std::string& pattern, const json& schema) {
+    RegexLimits limits;
+    limits.max_graph_nodes = options_.max_graph_nodes;
+    Fragment key = quoted(compile_search_pattern(g_, pattern, limits));
+    return g_.make_rule(
+        g_.sequence({key, whitespace(), g_.literal(":"), whitespace(), g_.call(rule(schema))}));
   }
 
   // `"key" ws : ws value`, as a rule.
@@ -440,6 +492,8 @@ class SchemaCompiler {
   std::unordered_map<const json*, int32_t> rules_;
   std::map<std::string, int32_t> shared_rules_;
   std::deque<json> owned_;
+  std::unordered_map<std::string, const json*> owned_by_content_;
+  int depth_ = 0;
   const json* any_schema_ = nullptr;
   int merge_depth_ = 0;
 };

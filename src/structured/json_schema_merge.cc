@@ -80,6 +80,36 @@ const json& deref(const json& root, const json& s) {
   return s;
 }
 
+bool closed_without(const json& s, const std::string& key) {
+  if (s.value("additionalProperties", json(true)) != json(false)) return false;
+  if (s.contains("patternProperties") && !s["patternProperties"].empty()) return false;
+  return !s.contains("properties") || !s["properties"].contains(key);
+}
+
+}  // namespace
+
+// Objects a and b cannot both hold when a requires a key b forbids, or a key both require has
+// values that cannot agree.
+bool objects_disjoint(const json& root, const json& a, const json& b, int depth) {
+  for (const json& k : a.value("required", json::array())) {
+    if (!k.is_string()) continue;
+    std::string key = k.get<std::string>();
+    if (closed_without(b, key)) return true;
+    if (!required_in(b, key) || !a.contains("properties") || !b.contains("properties")) continue;
+    if (!a["properties"].contains(key) || !b["properties"].contains(key)) continue;
+    auto va = pinned_values(root, a, key), vb = pinned_values(root, b, key);
+    if (va && vb) {
+      bool overlap = false;
+      for (const json& v : *va) overlap |= std::find(vb->begin(), vb->end(), v) != vb->end();
+      if (!overlap) return true;
+    }
+    if (provably_disjoint(root, a["properties"][key], b["properties"][key], depth + 1)) return true;
+  }
+  return false;
+}
+
+namespace {
+
 [[noreturn]] void cannot_merge(const std::string& keyword) {
   fail("allOf: cannot combine \"", keyword, "\" of its parts");
 }
@@ -249,7 +279,8 @@ json merge_schemas(const json& root, const json& a0, const json& b0) {
   return out;
 }
 
-bool provably_disjoint(const json& root, const json& a0, const json& b0) {
+bool provably_disjoint(const json& root, const json& a0, const json& b0, int depth) {
+  if (depth > 8) return false;
   const json& a = deref(root, a0);
   const json& b = deref(root, b0);
   std::set<std::string> ta = possible_types(root, a), tb = possible_types(root, b), both;
@@ -268,16 +299,8 @@ bool provably_disjoint(const json& root, const json& a0, const json& b0) {
       return true;
     }
   }
-  if (both != std::set<std::string>{"object"} || !a.contains("properties")) return false;
-  for (auto& [key, unused] : a["properties"].items()) {
-    if (!required_in(a, key) || !required_in(b, key)) continue;
-    auto va = pinned_values(root, a, key), vb = pinned_values(root, b, key);
-    if (!va || !vb) continue;
-    bool overlap = false;
-    for (const json& v : *va) overlap |= std::find(vb->begin(), vb->end(), v) != vb->end();
-    if (!overlap) return true;
-  }
-  return false;
+  if (both != std::set<std::string>{"object"}) return false;
+  return objects_disjoint(root, a, b, depth) || objects_disjoint(root, b, a, depth);
 }
 
 }  // namespace lorax::structured

@@ -18,8 +18,10 @@ nlohmann::json merge_schemas(const nlohmann::json& root, const nlohmann::json& a
                              const nlohmann::json& b);
 
 // Whether no instance can satisfy both (a sufficient check: false means "not proven").
-bool provably_disjoint(const nlohmann::json& root, const nlohmann::json& a,
-                       const nlohmann::json& b);
+bool provably_disjoint(const nlohmann::json& root, const nlohmann::json& a, const nlohmann::json& b,
+                       int depth = 0);
+bool objects_disjoint(const nlohmann::json& root, const nlohmann::json& a, const nlohmann::json& b,
+                      int depth);
 
 // Keywords that only annotate (or that no validator reads): they change nothing.
 bool is_annotation(const std::string& keyword);

@@ -59,6 +59,28 @@ TEST(StructuredJsonSchema, AdditionalPropertiesDefaultAndSchema) {
   EXPECT_FALSE(accepts(typed, R"({"x":1})"));
 }
 
+TEST(StructuredJsonSchema, PatternPropertiesWithClosedObjects) {
+  auto s = schema(R"({"type": "object", "properties": {"id": {"type": "integer"}},
+      "patternProperties": {"^x-[a-z]+$": {"type": "string"}}, "additionalProperties": false})");
+  EXPECT_TRUE(accepts(s, R"({"x-ab":"v","id":1,"x-c":"w"})"));
+  EXPECT_FALSE(accepts(s, R"({"x-ab":1})"));  // the pattern's schema applies
+  EXPECT_FALSE(accepts(s, R"({"y":"v"})"));   // matches no pattern
+  EXPECT_THROW(schema(R"({"properties": {"x-a": {}}, "patternProperties": {"^x-": {}},
+      "additionalProperties": false})"),
+               Error);  // a declared key the pattern also matches
+}
+
+TEST(StructuredJsonSchema, OneOfDisjointByClosedObjects) {
+  auto s = schema(R"({"oneOf": [
+      {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"],
+       "additionalProperties": false},
+      {"type": "object", "properties": {"b": {"type": "string"}}, "required": ["b"],
+       "additionalProperties": false}]})");
+  EXPECT_TRUE(accepts(s, R"({"a":"x"})"));
+  EXPECT_TRUE(accepts(s, R"({"b":"x"})"));
+  EXPECT_FALSE(accepts(s, R"({"a":"x","b":"y"})"));
+}
+
 TEST(StructuredJsonSchema, PropertyCounts) {
   auto s = schema(R"({"type": "object", "minProperties": 1, "maxProperties": 2})");
   EXPECT_FALSE(accepts(s, "{}"));
@@ -222,7 +244,7 @@ TEST(StructuredJsonSchema, RefusesNamingTheKeyword) {
       {R"({"not": {"type": "string"}})", "not"},
       {R"({"if": {}, "then": {}})", "if"},
       {R"({"type": "array", "uniqueItems": true})", "uniqueItems"},
-      {R"({"patternProperties": {"^x": {}}})", "patternProperties"},
+      {R"({"patternProperties": {"^x": {"type": "integer"}}})", "patternProperties"},
       {R"({"type": "string", "format": "color-hex"})", "format"},
       {R"({"$ref": "other.json#/a"})", "$ref"},
       {R"({"oneOf": [{"type": "integer"}, {"type": "number"}]})", "oneOf"},
