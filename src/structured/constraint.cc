@@ -170,7 +170,9 @@ void Constraint::walk_trie(int32_t state, uint32_t* bits) {
   walk_states_[0] = state;
   for (size_t i = 1; i < nodes.size();) {
     const TokenTrie::Node& n = nodes[i];
-    int32_t next = step(walk_states_[n.depth - 1u], n.byte);
+    int32_t from = walk_states_[n.depth - 1u];
+    int32_t next = transitions_[static_cast<size_t>(from) * 256 + n.byte];  // the common case
+    if (next == kUnknown) next = step(from, n.byte);
     if (next == kDead) {
       i = n.subtree_end;  // no token with this prefix can be allowed
       continue;

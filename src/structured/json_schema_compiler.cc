@@ -37,7 +37,14 @@ constexpr const char* kInteger = R"(-?(0|[1-9][0-9]*))";
 
 const std::map<std::string, std::string>& format_regexes() {
   static const std::map<std::string, std::string> kFormats = [] {
-    std::string date = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])";
+    // Calendar dates: 30- and 31-day months, February to the 28th, the 29th in leap years
+    // (divisible by 4, centuries only when divisible by 400).
+    std::string leap_year =
+        "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)";
+    std::string date =
+        "([0-9]{4}-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-"
+        "(0[1-9]|1[0-9]|2[0-8]))|" +
+        leap_year + "-02-29)";
     std::string time =
         "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-"
         "5][0-9])";
@@ -171,6 +178,17 @@ class SchemaCompiler {
     return out;
   }
 
+  // Up to draft 7 a $ref replaces the schema it sits in: its sibling keywords are ignored.
+  bool ref_overrides_siblings() const {
+    if (!root_.is_object() || !root_.contains("$schema") || !root_["$schema"].is_string())
+      return false;
+    std::string uri = root_["$schema"];
+    for (const char* old : {"draft-03", "draft-04", "draft-06", "draft-07"}) {
+      if (uri.find(old) != std::string::npos) return true;
+    }
+    return false;
+  }
+
   bool has_constraints(const json& s) {
     for (auto& [k, v] : s.items()) {
       if (!is_annotation(k)) return true;
@@ -182,7 +200,7 @@ class SchemaCompiler {
     if (!s["$ref"].is_string()) fail("$ref: expected a string");
     const json& target = resolve_ref(root_, s["$ref"]);
     json rest = without(s, {"$ref"});
-    if (!has_constraints(rest)) return g_.call(rule(target));
+    if (!has_constraints(rest) || ref_overrides_siblings()) return g_.call(rule(target));
     if (++merge_depth_ > 64) fail("$ref: too deeply nested next to other keywords");
     Fragment f = g_.call(rule(own(merge_schemas(root_, rest, target))));
     --merge_depth_;
@@ -341,7 +359,9 @@ class SchemaCompiler {
     if (s.contains("format") && s["format"].is_string()) {
       std::string f = s["format"];
       auto it = format_regexes().find(f);
-      if (it == format_regexes().end()) fail("format \"", f, "\" is not supported");
+      // An unknown format asserts nothing (an annotation, as JSON Schema 2019-09 on says and as
+      // validators without a checker for it treat it), so the string stays as written.
+      if (it == format_regexes().end()) return string(own(without(s, {"format"})));
       if (lengths || s.contains("pattern"))
         fail("format \"", f, "\" together with pattern/minLength/maxLength is not supported");
       return quoted(regex(it->second, RegexMode::kJsonString));

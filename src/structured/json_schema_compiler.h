@@ -7,14 +7,18 @@
 // additionalItems, min/maxItems, anyOf, oneOf (when its branches are provably disjoint: by type
 // or by a required property with disjoint const/enum values), allOf (by merging), $ref to "#",
 // "#/..." pointers, $defs and definitions (recursion included), pattern, format (date-time,
-// date, time, email, hostname, ipv4, uuid, uri, uri-reference), min/maxLength, and
+// date (calendar-exact), time, email, hostname, ipv4, uuid, uri, uri-reference;
+// other formats assert nothing, as JSON Schema 2019-09 on and validators without a checker treat
+// them), min/maxLength, and
 // minimum/maximum/exclusiveMinimum/exclusiveMaximum for integers (exact digit ranges) and for
 // numbers with integral bounds (exact: the integer part by digit ranges, the fraction by whether
-// it is zero). Annotations and unknown keywords are ignored, as validators ignore them.
+// it is zero). A $ref ignores its sibling keywords in schemas that declare draft 3 to 7 and
+// combines with them otherwise (2019-09 on, and schemas that declare no draft). Annotations and
+// unknown keywords are ignored, as validators ignore them.
 //
 // Refused, with a lorax::Error naming the keyword: not, if/then/else, patternProperties,
 // propertyNames, dependencies, dependentRequired/Schemas, unevaluated*, contains, uniqueItems,
-// multipleOf, unknown formats, pattern together with a length or format, numbers with
+// multipleOf, pattern together with a length or format, numbers with
 // fractional bounds, external $refs, oneOf whose branches may overlap, allOf parts that cannot
 // be merged. A schema is never loosened. Where the language admits several spellings of one
 // value the canonical one is required: strings constrained by pattern/format/enum spell each

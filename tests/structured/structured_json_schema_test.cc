@@ -155,6 +155,18 @@ TEST(StructuredJsonSchema, RecursiveRefs) {
   EXPECT_FALSE(accepts(draft4, R"({"next":{"next":1}})"));
 }
 
+TEST(StructuredJsonSchema, RefSiblingsFollowTheDeclaredDraft) {
+  const char* body = R"("definitions": {"t": {"type": "object"}},
+      "properties": {"x": {"$ref": "#/definitions/t", "required": ["k"]}}})";
+  auto draft7 =
+      schema(std::string(R"({"$schema": "http://json-schema.org/draft-07/schema#",)") + body);
+  EXPECT_TRUE(accepts(draft7, R"({"x":{}})"));  // siblings of $ref are ignored up to draft 7
+  auto draft2020 =
+      schema(std::string(R"({"$schema": "https://json-schema.org/draft/2020-12/schema",)") + body);
+  EXPECT_FALSE(accepts(draft2020, R"({"x":{}})"));
+  EXPECT_TRUE(accepts(draft2020, R"({"x":{"k":1}})"));
+}
+
 TEST(StructuredJsonSchema, PatternSearchesUnlessAnchored) {
   auto contains = schema(R"({"type": "string", "pattern": "b+c"})");
   EXPECT_TRUE(accepts(contains, R"("abbcd")"));
@@ -170,6 +182,16 @@ TEST(StructuredJsonSchema, Formats) {
   auto dt = schema(R"({"type": "string", "format": "date-time"})");
   EXPECT_TRUE(accepts(dt, R"("2024-02-29T13:05:00.5Z")"));
   EXPECT_FALSE(accepts(dt, R"("2024-13-01T00:00:00Z")"));
+  auto date = schema(R"({"type": "string", "format": "date"})");
+  EXPECT_TRUE(accepts(date, R"("2024-02-29")"));
+  EXPECT_TRUE(accepts(date, R"("2000-02-29")"));
+  EXPECT_FALSE(accepts(date, R"("1900-02-29")"));
+  EXPECT_FALSE(accepts(date, R"("2023-02-29")"));
+  EXPECT_FALSE(accepts(date, R"("2024-04-31")"));
+  EXPECT_TRUE(accepts(date, R"("2024-12-31")"));
+  auto unknown = schema(R"({"type": "string", "format": "color-hex", "maxLength": 2})");
+  EXPECT_TRUE(accepts(unknown, R"("ab")"));  // unknown formats assert nothing; the rest holds
+  EXPECT_FALSE(accepts(unknown, R"("abc")"));
   auto uuid = schema(R"({"type": "string", "format": "uuid"})");
   EXPECT_TRUE(accepts(uuid, R"("123e4567-e89b-12d3-a456-426614174000")"));
   EXPECT_FALSE(accepts(uuid, R"("123e4567")"));
@@ -245,7 +267,6 @@ TEST(StructuredJsonSchema, RefusesNamingTheKeyword) {
       {R"({"if": {}, "then": {}})", "if"},
       {R"({"type": "array", "uniqueItems": true})", "uniqueItems"},
       {R"({"patternProperties": {"^x": {"type": "integer"}}})", "patternProperties"},
-      {R"({"type": "string", "format": "color-hex"})", "format"},
       {R"({"$ref": "other.json#/a"})", "$ref"},
       {R"({"oneOf": [{"type": "integer"}, {"type": "number"}]})", "oneOf"},
       {R"({"type": "integer", "multipleOf": 3})", "multipleOf"},
