@@ -1,6 +1,9 @@
 #include "structured/byte_graph.h"
 
+#include "core/error.h"
+
 #include <algorithm>
+#include <map>
 #include <utility>
 
 namespace lorax::structured {
@@ -111,6 +114,73 @@ bool fragment_matches(ByteGraph& g, Fragment f, std::string_view bytes) {
     epsilon_closure(g, set);
   }
   return std::find(set.begin(), set.end(), f.end) != set.end();
+}
+
+namespace {
+
+// Drops the edges of product nodes [first, graph.size()) that lead to nodes from which `end`
+// cannot be reached.
+void prune_dead_ends(ByteGraph& g, int32_t first, int32_t end) {
+  auto count = static_cast<size_t>(static_cast<int32_t>(g.size()) - first);
+  std::vector<std::vector<int32_t>> reverse(count);
+  auto local = [&](int32_t n) { return static_cast<size_t>(n - first); };
+  for (int32_t n = first; n < static_cast<int32_t>(g.size()); ++n) {
+    for (int32_t e : g.node(n).epsilons) reverse[local(e)].push_back(n);
+    for (const ByteEdge& e : g.node(n).bytes) reverse[local(e.target)].push_back(n);
+  }
+  std::vector<bool> live(count, false);
+  std::vector<int32_t> work{end};
+  live[local(end)] = true;
+  while (!work.empty()) {
+    int32_t n = work.back();
+    work.pop_back();
+    for (int32_t p : reverse[local(n)]) {
+      if (!live[local(p)]) live[local(p)] = true, work.push_back(p);
+    }
+  }
+  for (int32_t n = first; n < static_cast<int32_t>(g.size()); ++n) {
+    auto& node = g.node(n);
+    std::erase_if(node.epsilons, [&](int32_t t) { return !live[local(t)]; });
+    std::erase_if(node.bytes, [&](const ByteEdge& e) { return !live[local(e.target)]; });
+  }
+}
+
+}  // namespace
+
+Fragment intersect(ByteGraph& g, Fragment a, Fragment b, size_t max_nodes) {
+  const auto first = static_cast<int32_t>(g.size());
+  std::map<std::pair<int32_t, int32_t>, int32_t> ids;
+  std::vector<std::pair<int32_t, int32_t>> work;
+  auto product = [&](int32_t x, int32_t y) {
+    auto [it, inserted] = ids.emplace(std::make_pair(x, y), -1);
+    if (inserted) {
+      it->second = g.add_node();
+      work.emplace_back(x, y);
+    }
+    return it->second;
+  };
+  int32_t start = product(a.start, b.start);
+  while (!work.empty()) {
+    auto [x, y] = work.back();
+    work.pop_back();
+    if (ids.size() > max_nodes) fail("the intersection of two constraints is too large");
+    int32_t self = ids[{x, y}];
+    std::vector<int32_t> ex = g.node(x).epsilons, ey = g.node(y).epsilons;
+    std::vector<ByteEdge> bx = g.node(x).bytes, by = g.node(y).bytes;  // g grows below
+    for (int32_t e : ex) g.add_epsilon(self, product(e, y));
+    for (int32_t e : ey) g.add_epsilon(self, product(x, e));
+    for (const ByteEdge& p : bx) {
+      for (const ByteEdge& q : by) {
+        uint8_t lo = std::max(p.lo, q.lo), hi = std::min(p.hi, q.hi);
+        if (lo <= hi) g.add_bytes(self, lo, hi, product(p.target, q.target));
+      }
+    }
+  }
+  int32_t end = g.add_node();
+  auto both_end = ids.find({a.end, b.end});
+  if (both_end != ids.end()) g.add_epsilon(both_end->second, end);
+  prune_dead_ends(g, first, end);
+  return {start, end};
 }
 
 namespace {

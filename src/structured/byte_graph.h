@@ -77,6 +77,11 @@ class ByteGraph {
 // matches `bytes` from start to end.
 bool fragment_matches(ByteGraph& graph, Fragment fragment, std::string_view bytes);
 
+// A fragment matching exactly what both `a` and `b` match (the product automaton, with the
+// states that cannot reach the end pruned so no prefix leads into a dead end). Both must be
+// made of byte and epsilon edges only. Throws lorax::Error beyond `max_nodes` product states.
+Fragment intersect(ByteGraph& graph, Fragment a, Fragment b, size_t max_nodes);
+
 // Appends to `out` the byte-range sequences whose UTF-8 strings are exactly the code points in
 // [lo, hi] (surrogates excluded by the caller); each sequence is one range per byte.
 void utf8_sequences(uint32_t lo, uint32_t hi,

@@ -22,6 +22,9 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+// Product states one string's format, pattern and length may make together.
+constexpr size_t kMaxIntersection = 400'000;
+
 // Joins by appending: GCC 12 warns (-Wrestrict, a false positive) on "literal" + std::string&&.
 template <typename... Parts>
 std::string concat(const Parts&... parts) {
@@ -354,31 +357,38 @@ class SchemaCompiler {
     return g_.sequence({g_.literal("\""), content, g_.literal("\"")});
   }
 
+  // Strings: the content between the quotes must satisfy format, pattern and length at once;
+  // several of them are intersected (product automaton).
   Fragment string(const json& s) {
     bool lengths = s.contains("minLength") || s.contains("maxLength");
+    std::optional<Fragment> content;
+    auto add = [&](Fragment f) {
+      content = content ? intersect(g_, *content, f, kMaxIntersection) : f;
+    };
     if (s.contains("format") && s["format"].is_string()) {
-      std::string f = s["format"];
-      auto it = format_regexes().find(f);
       // An unknown format asserts nothing (an annotation, as JSON Schema 2019-09 on says and as
-      // validators without a checker for it treat it), so the string stays as written.
-      if (it == format_regexes().end()) return string(own(without(s, {"format"})));
-      if (lengths || s.contains("pattern"))
-        fail("format \"", f, "\" together with pattern/minLength/maxLength is not supported");
-      return quoted(regex(it->second, RegexMode::kJsonString));
+      // validators without a checker for it treat it).
+      auto it = format_regexes().find(s["format"].get<std::string>());
+      if (it != format_regexes().end()) add(regex(it->second, RegexMode::kJsonString));
     }
     if (s.contains("pattern")) {
       if (!s["pattern"].is_string()) fail("pattern: expected a string");
-      if (lengths) fail("pattern together with minLength/maxLength is not supported");
       RegexLimits limits;
       limits.max_graph_nodes = options_.max_graph_nodes;
-      return quoted(compile_search_pattern(g_, s["pattern"].get<std::string>(), limits));
+      add(compile_search_pattern(g_, s["pattern"].get<std::string>(), limits));
     }
-    if (!lengths) return g_.call(shared(concat("\"", kStringChar, "*\"")));
-    auto min = s.value("minLength", json(0)).get<int64_t>();
-    std::string max = s.contains("maxLength") ? std::to_string(s["maxLength"].get<int64_t>()) : "";
-    if (min > 100000 || (!max.empty() && std::stoll(max) > 100000))
-      fail("minLength/maxLength beyond 100000 are not supported");
-    return g_.call(shared(concat("\"", kStringChar, "{", std::to_string(min), ",", max, "}\"")));
+    std::string bounds;
+    if (lengths) {
+      auto min = s.value("minLength", json(0)).get<int64_t>();
+      std::string max =
+          s.contains("maxLength") ? std::to_string(s["maxLength"].get<int64_t>()) : "";
+      if (min > 100000 || (!max.empty() && std::stoll(max) > 100000))
+        fail("minLength/maxLength beyond 100000 are not supported");
+      bounds = concat("{", std::to_string(min), ",", max, "}");
+    }
+    if (!content) return g_.call(shared(concat("\"", kStringChar, lengths ? bounds : "*", "\"")));
+    if (lengths) add(regex(concat(kStringChar, bounds)));
+    return quoted(*content);
   }
 
   Fragment array(const json& s) {

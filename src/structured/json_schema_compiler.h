@@ -18,7 +18,7 @@
 //
 // Refused, with a lorax::Error naming the keyword: not, if/then/else, patternProperties,
 // propertyNames, dependencies, dependentRequired/Schemas, unevaluated*, contains, uniqueItems,
-// multipleOf, pattern together with a length or format, numbers with
+// multipleOf, numbers with
 // fractional bounds, external $refs, oneOf whose branches may overlap, allOf parts that cannot
 // be merged. A schema is never loosened. Where the language admits several spellings of one
 // value the canonical one is required: strings constrained by pattern/format/enum spell each

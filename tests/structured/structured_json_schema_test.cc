@@ -178,6 +178,18 @@ TEST(StructuredJsonSchema, PatternSearchesUnlessAnchored) {
   EXPECT_TRUE(accepts(quote, R"("\"")"));  // the quote is written escaped
 }
 
+TEST(StructuredJsonSchema, PatternFormatAndLengthTogether) {
+  auto s = schema(R"({"type": "string", "pattern": "^[a-z]+$", "minLength": 2, "maxLength": 4})");
+  EXPECT_FALSE(accepts(s, R"("a")"));
+  EXPECT_TRUE(accepts(s, R"("abcd")"));
+  EXPECT_FALSE(accepts(s, R"("abcde")"));
+  EXPECT_FALSE(accepts(s, R"("ab1")"));
+  EXPECT_FALSE(test::viable(s, R"("abcde)"));  // no dead ends: the fifth letter is refused
+  auto e = schema(R"({"type": "string", "format": "email", "maxLength": 6})");
+  EXPECT_TRUE(accepts(e, R"("a@b.cd")"));
+  EXPECT_FALSE(accepts(e, R"("a@b.cde")"));
+}
+
 TEST(StructuredJsonSchema, Formats) {
   auto dt = schema(R"({"type": "string", "format": "date-time"})");
   EXPECT_TRUE(accepts(dt, R"("2024-02-29T13:05:00.5Z")"));
