@@ -183,6 +183,52 @@ Fragment intersect(ByteGraph& g, Fragment a, Fragment b, size_t max_nodes) {
   return {start, end};
 }
 
+Fragment complement(ByteGraph& g, Fragment f, size_t max_states) {
+  int32_t end = g.add_node();
+  int32_t sink = g.add_node();  // nothing of `f` can follow: anything goes
+  g.add_bytes(sink, 0, 255, sink);
+  g.add_epsilon(sink, end);
+  std::map<std::vector<int32_t>, int32_t> ids;
+  std::vector<std::vector<int32_t>> work;
+  auto state = [&](std::vector<int32_t> set) {
+    epsilon_closure(g, set);
+    std::sort(set.begin(), set.end());
+    auto [it, inserted] = ids.emplace(set, -1);
+    if (inserted) {
+      it->second = g.add_node();
+      work.push_back(std::move(set));
+      LORAX_CHECK(ids.size() <= max_states, "the complement of a pattern is too large");
+    }
+    return it->second;
+  };
+  int32_t start = state({f.start});
+  while (!work.empty()) {
+    std::vector<int32_t> set = std::move(work.back());
+    work.pop_back();
+    int32_t self = ids[set];
+    if (std::find(set.begin(), set.end(), f.end) == set.end()) g.add_epsilon(self, end);
+    std::vector<int32_t> targets(256, sink);
+    for (int b = 0; b < 256; ++b) {
+      std::vector<int32_t> next;
+      for (int32_t n : set) {
+        for (const ByteEdge& e : g.node(n).bytes) {
+          if (e.lo <= b && b <= e.hi) next.push_back(e.target);
+        }
+      }
+      if (!next.empty()) targets[static_cast<size_t>(b)] = state(std::move(next));
+    }
+    for (int b = 0; b < 256;) {  // runs of bytes with one target become one edge
+      int e = b;
+      while (e + 1 < 256 && targets[static_cast<size_t>(e + 1)] == targets[static_cast<size_t>(b)])
+        ++e;
+      g.add_bytes(self, static_cast<uint8_t>(b), static_cast<uint8_t>(e),
+                  targets[static_cast<size_t>(b)]);
+      b = e + 1;
+    }
+  }
+  return {start, end};
+}
+
 namespace {
 
 int utf8_length(uint32_t cp) {

@@ -82,6 +82,11 @@ bool fragment_matches(ByteGraph& graph, Fragment fragment, std::string_view byte
 // made of byte and epsilon edges only. Throws lorax::Error beyond `max_nodes` product states.
 Fragment intersect(ByteGraph& graph, Fragment a, Fragment b, size_t max_nodes);
 
+// A fragment matching every byte string `f` does not match (subset construction, then the
+// accepting states flipped). `f` must be made of byte and epsilon edges only. Throws
+// lorax::Error beyond `max_states` deterministic states.
+Fragment complement(ByteGraph& graph, Fragment f, size_t max_states);
+
 // Appends to `out` the byte-range sequences whose UTF-8 strings are exactly the code points in
 // [lo, hi] (surrogates excluded by the caller); each sequence is one range per byte.
 void utf8_sequences(uint32_t lo, uint32_t hi,

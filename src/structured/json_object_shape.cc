@@ -68,7 +68,7 @@ int64_t clamp_count(const ObjectShape& s, int64_t count) {
 
 bool can_add(const ObjectShape& s, const std::vector<bool>& seen, int64_t count) {
   if (s.max_properties >= 0 && count >= s.max_properties) return false;
-  return s.extra_rule >= 0 || std::find(seen.begin(), seen.end(), false) != seen.end();
+  return !s.extra_rules.empty() || std::find(seen.begin(), seen.end(), false) != seen.end();
 }
 
 bool can_close(const ObjectShape& s, const std::vector<bool>& seen, int64_t count) {
@@ -93,8 +93,8 @@ void expand_before(ByteGraph& g, const std::shared_ptr<ObjectShape>& shape,
     int32_t ret = object_node(g, shape, true, std::move(with), next);
     g.add_call(self, shape->property_rules[p], ret);
   }
-  if (shape->extra_rule >= 0) {
-    g.add_call(self, shape->extra_rule, object_node(g, shape, true, seen, next));
+  for (int32_t extra : shape->extra_rules) {
+    g.add_call(self, extra, object_node(g, shape, true, seen, next));
   }
 }
 

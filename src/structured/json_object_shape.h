@@ -32,7 +32,7 @@ struct ObjectShape {
   std::vector<std::string> keys;        // declared properties
   std::vector<bool> required;           // [keys.size()]
   std::vector<int32_t> property_rules;  // [keys.size()]: `"key" ws : ws value`
-  int32_t extra_rule = -1;              // an undeclared key and its value; -1: none allowed
+  std::vector<int32_t> extra_rules;     // undeclared keys and their values (disjoint key sets)
   int64_t min_properties = 0;
   int64_t max_properties = -1;  // -1: unbounded
   int max_whitespace = 0;

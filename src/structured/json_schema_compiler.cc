@@ -422,6 +422,7 @@ class SchemaCompiler {
     shape->max_whitespace = options_.max_whitespace;
     const json& extra =
         s.contains("additionalProperties") ? s["additionalProperties"] : own(json(true));
+    std::vector<std::pair<std::string, const json*>> patterns = pattern_properties(s, extra);
     std::vector<std::string> keys;
     const json& props = s.contains("properties") ? s["properties"] : own(json::object());
     std::set<std::string> required;
@@ -431,7 +432,7 @@ class SchemaCompiler {
       if (!props.contains(r)) keys.push_back(r);
     }
     for (const std::string& key : keys) {
-      const json& schema = props.contains(key) ? props[key] : extra;
+      const json& schema = declared_schema(key, props, extra, patterns);
       if (schema == json(false)) {
         if (required.count(key)) return g_.never();  // a required property that cannot exist
         continue;
@@ -440,37 +441,74 @@ class SchemaCompiler {
       shape->required.push_back(required.count(key) > 0);
       shape->property_rules.push_back(property_rule(key, schema));
     }
-    if (const json* pattern = pattern_properties(s, extra)) {
-      const std::string& re = pattern->begin().key();
-      for (const std::string& key : keys) {
-        if (key_matches(re, key))
-          fail("patternProperties whose pattern matches a declared property is not supported");
-      }
-      shape->extra_rule = pattern_property_rule(re, pattern->begin().value());
-    } else if (extra != json(false)) {
-      shape->extra_rule = extra_property_rule(keys, extra);
-    }
+    shape->extra_rules = undeclared_rules(keys, extra, patterns);
     shape->min_properties = s.value("minProperties", json(0)).get<int64_t>();
     shape->max_properties = s.contains("maxProperties") ? s["maxProperties"].get<int64_t>() : -1;
     return object_fragment(g_, shape);
   }
 
-  // The patternProperties that decide which undeclared keys exist, or nullptr when they change
-  // nothing. Honoured exactly: one pattern with additionalProperties false (every undeclared key
-  // must match it), or patterns whose schemas accept anything next to open additionalProperties.
-  const json* pattern_properties(const json& s, const json& extra) {
-    if (!s.contains("patternProperties") || s["patternProperties"].empty()) return nullptr;
-    const json& pp = s["patternProperties"];
-    bool trivial = true;
-    for (auto& [re, schema] : pp.items()) {
-      trivial &= schema == json(true) || (schema.is_object() && !has_constraints(schema));
+  // A declared property's schema: its own (or additionalProperties for a required key without
+  // one) and that of every patternProperties pattern its name matches.
+  const json& declared_schema(const std::string& key, const json& props, const json& extra,
+                              const std::vector<std::pair<std::string, const json*>>& patterns) {
+    json parts = json::array();
+    for (const auto& [re, schema] : patterns) {
+      if (key_matches(re, key)) parts.push_back(*schema);
     }
-    if (trivial && extra == json(true)) return nullptr;
-    if (extra != json(false) || pp.size() != 1)
-      fail(
-          "patternProperties other than one pattern with additionalProperties false is not "
-          "supported");
-    return &pp;
+    if (props.contains(key)) {
+      if (parts.empty()) return props[key];
+      parts.push_back(props[key]);
+    } else if (parts.empty()) {
+      return extra;
+    }
+    return own(json{{"allOf", parts}});
+  }
+
+  // patternProperties that change anything (up to 3 patterns), as (pattern, schema) pairs.
+  std::vector<std::pair<std::string, const json*>> pattern_properties(const json& s,
+                                                                      const json& extra) {
+    std::vector<std::pair<std::string, const json*>> out;
+    if (!s.contains("patternProperties") || !s["patternProperties"].is_object()) return out;
+    bool trivial = true;
+    for (auto& [re, schema] : s["patternProperties"].items()) {
+      trivial &= schema == json(true) || (schema.is_object() && !has_constraints(schema));
+      out.emplace_back(re, &schema);
+    }
+    if (trivial && extra == json(true)) return {};
+    if (out.size() > 3) fail("patternProperties with more than 3 patterns is not supported");
+    return out;
+  }
+
+  // Undeclared keys split by which patterns they match: each part gets the allOf of those
+  // patterns' schemas, the part matching none gets additionalProperties.
+  std::vector<int32_t> undeclared_rules(
+      const std::vector<std::string>& declared, const json& extra,
+      const std::vector<std::pair<std::string, const json*>>& patterns) {
+    std::vector<std::string> encoded;
+    for (const std::string& k : declared) {
+      std::string e = compact(json(k));
+      encoded.push_back(e.substr(1, e.size() - 2));
+    }
+    std::vector<int32_t> rules;
+    for (uint32_t subset = 0; subset < (1u << patterns.size()); ++subset) {
+      json parts = json::array();
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        if (subset >> i & 1) parts.push_back(*patterns[i].second);
+      }
+      const json& value = parts.empty() ? extra : own(json{{"allOf", parts}});
+      if (value == json(false)) continue;
+      Fragment key = undeclared_key_fragment(g_, encoded);
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        RegexLimits limits;
+        limits.max_graph_nodes = options_.max_graph_nodes;
+        Fragment match = compile_search_pattern(g_, patterns[i].first, limits);
+        if (!(subset >> i & 1)) match = complement(g_, match, kMaxIntersection);
+        key = intersect(g_, key, quoted(match), kMaxIntersection);
+      }
+      rules.push_back(g_.make_rule(
+          g_.sequence({key, whitespace(), g_.literal(":"), whitespace(), g_.call(rule(value))})));
+    }
+    return rules;
   }
 
   bool key_matches(const std::string& pattern, const std::string& key) {
@@ -480,30 +518,10 @@ class SchemaCompiler {
     return fragment_matches(scratch, f, std::string_view(encoded).substr(1, encoded.size() - 2));
   }
 
-  // A key matching `pattern` and its value.
-  int32_t pattern_property_rule(const std::string& pattern, const json& schema) {
-    RegexLimits limits;
-    limits.max_graph_nodes = options_.max_graph_nodes;
-    Fragment key = quoted(compile_search_pattern(g_, pattern, limits));
-    return g_.make_rule(
-        g_.sequence({key, whitespace(), g_.literal(":"), whitespace(), g_.call(rule(schema))}));
-  }
-
   // `"key" ws : ws value`, as a rule.
   int32_t property_rule(const std::string& key, const json& schema) {
     return g_.make_rule(g_.sequence({g_.literal(compact(json(key))), whitespace(), g_.literal(":"),
                                      whitespace(), g_.call(rule(schema))}));
-  }
-
-  int32_t extra_property_rule(const std::vector<std::string>& declared, const json& schema) {
-    std::vector<std::string> encoded;
-    for (const std::string& k : declared) {
-      std::string e = compact(json(k));
-      encoded.push_back(e.substr(1, e.size() - 2));
-    }
-    Fragment key = undeclared_key_fragment(g_, encoded);
-    return g_.make_rule(
-        g_.sequence({key, whitespace(), g_.literal(":"), whitespace(), g_.call(rule(schema))}));
   }
 
   // Any JSON value, recursively.

@@ -65,9 +65,13 @@ TEST(StructuredJsonSchema, PatternPropertiesWithClosedObjects) {
   EXPECT_TRUE(accepts(s, R"({"x-ab":"v","id":1,"x-c":"w"})"));
   EXPECT_FALSE(accepts(s, R"({"x-ab":1})"));  // the pattern's schema applies
   EXPECT_FALSE(accepts(s, R"({"y":"v"})"));   // matches no pattern
-  EXPECT_THROW(schema(R"({"properties": {"x-a": {}}, "patternProperties": {"^x-": {}},
-      "additionalProperties": false})"),
-               Error);  // a declared key the pattern also matches
+  auto both = schema(R"({"properties": {"x-a": {"type": "string", "maxLength": 2}},
+      "patternProperties": {"^x-": {"type": "string", "minLength": 2}}})");
+  EXPECT_TRUE(accepts(both, R"({"x-a":"ab"})"));
+  EXPECT_FALSE(accepts(both, R"({"x-a":"a"})"));    // the pattern's schema applies too
+  EXPECT_FALSE(accepts(both, R"({"x-a":"abc"})"));  // and the property's
+  EXPECT_FALSE(accepts(both, R"({"x-b":"a"})"));
+  EXPECT_TRUE(accepts(both, R"({"y":1,"x-bc":"ab"})"));  // no pattern: anything
 }
 
 TEST(StructuredJsonSchema, OneOfDisjointByClosedObjects) {
@@ -278,7 +282,8 @@ TEST(StructuredJsonSchema, RefusesNamingTheKeyword) {
       {R"({"not": {"type": "string"}})", "not"},
       {R"({"if": {}, "then": {}})", "if"},
       {R"({"type": "array", "uniqueItems": true})", "uniqueItems"},
-      {R"({"patternProperties": {"^x": {"type": "integer"}}})", "patternProperties"},
+      {R"({"patternProperties": {"a": {}, "b": {}, "c": {}, "d": {"type": "null"}}})",
+       "patternProperties"},
       {R"({"$ref": "other.json#/a"})", "$ref"},
       {R"({"oneOf": [{"type": "integer"}, {"type": "number"}]})", "oneOf"},
       {R"({"type": "integer", "multipleOf": 3})", "multipleOf"},
