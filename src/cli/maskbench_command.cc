@@ -62,6 +62,7 @@ std::string error_keyword(const std::string& message) {
     return message.substr(kKeyword.size(), message.find('"', kKeyword.size()) - kKeyword.size());
   }
   if (message.rfind("regex", 0) == 0) return "pattern";
+  if (message.rfind("pattern/format", 0) == 0) return "pattern";
   size_t end = message.find_first_of(" :\"");
   return message.substr(0, end);
 }

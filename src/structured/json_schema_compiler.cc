@@ -69,6 +69,17 @@ const std::map<std::string, std::string>& format_regexes() {
   return kFormats;
 }
 
+// Formats the JSON Schema specification defines; those without a regex above are refused
+// rather than ignored, since validators check them.
+const std::set<std::string>& standard_formats() {
+  static const std::set<std::string> kStandard{
+      "date-time", "date",          "time", "duration",     "email",        "idn-email",
+      "hostname",  "idn-hostname",  "ipv4", "ipv6",         "uri",          "uri-reference",
+      "iri",       "iri-reference", "uuid", "uri-template", "json-pointer", "relative-json-pointer",
+      "regex"};
+  return kStandard;
+}
+
 std::string compact(const json& v) {
   return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -363,13 +374,23 @@ class SchemaCompiler {
     bool lengths = s.contains("minLength") || s.contains("maxLength");
     std::optional<Fragment> content;
     auto add = [&](Fragment f) {
-      content = content ? intersect(g_, *content, f, kMaxIntersection) : f;
+      if (!content) return void(content = f);
+      try {
+        content = intersect(g_, *content, f, kMaxIntersection);
+      } catch (const Error& e) {
+        fail("pattern/format/minLength/maxLength of one string: ", e.what());
+      }
     };
     if (s.contains("format") && s["format"].is_string()) {
       // An unknown format asserts nothing (an annotation, as JSON Schema 2019-09 on says and as
       // validators without a checker for it treat it).
-      auto it = format_regexes().find(s["format"].get<std::string>());
-      if (it != format_regexes().end()) add(regex(it->second, RegexMode::kJsonString));
+      std::string name = s["format"];
+      auto it = format_regexes().find(name);
+      if (it != format_regexes().end()) {
+        add(regex(it->second, RegexMode::kJsonString));
+      } else if (standard_formats().count(name)) {  // validators check these: cannot ignore
+        fail("format \"", name, "\" is not supported");
+      }
     }
     if (s.contains("pattern")) {
       if (!s["pattern"].is_string()) fail("pattern: expected a string");
@@ -502,8 +523,12 @@ class SchemaCompiler {
         RegexLimits limits;
         limits.max_graph_nodes = options_.max_graph_nodes;
         Fragment match = compile_search_pattern(g_, patterns[i].first, limits);
-        if (!(subset >> i & 1)) match = complement(g_, match, kMaxIntersection);
-        key = intersect(g_, key, quoted(match), kMaxIntersection);
+        try {
+          if (!(subset >> i & 1)) match = complement(g_, match, kMaxIntersection);
+          key = intersect(g_, key, quoted(match), kMaxIntersection);
+        } catch (const Error& e) {
+          fail("patternProperties: ", e.what());
+        }
       }
       rules.push_back(g_.make_rule(
           g_.sequence({key, whitespace(), g_.literal(":"), whitespace(), g_.call(rule(value))})));

@@ -8,8 +8,8 @@
 // or by a required property with disjoint const/enum values), allOf (by merging), $ref to "#",
 // "#/..." pointers, $defs and definitions (recursion included), pattern, format (date-time,
 // date (calendar-exact), time, email, hostname, ipv4, uuid, uri, uri-reference;
-// other formats assert nothing, as JSON Schema 2019-09 on and validators without a checker treat
-// them), min/maxLength, and
+// other standard formats are refused; non-standard ones (int32, ...) assert nothing, as
+// validators without a checker for them treat them), min/maxLength, and
 // minimum/maximum/exclusiveMinimum/exclusiveMaximum for integers (exact digit ranges) and for
 // numbers with integral bounds (exact: the integer part by digit ranges, the fraction by whether
 // it is zero). A $ref ignores its sibling keywords in schemas that declare draft 3 to 7 and

@@ -287,6 +287,7 @@ TEST(StructuredJsonSchema, RefusesNamingTheKeyword) {
       {R"({"$ref": "other.json#/a"})", "$ref"},
       {R"({"oneOf": [{"type": "integer"}, {"type": "number"}]})", "oneOf"},
       {R"({"type": "integer", "multipleOf": 3})", "multipleOf"},
+      {R"({"type": "string", "format": "regex"})", "format"},
       {R"({"type": "string", "pattern": "(a)\\1"})", "backreference"},
   };
   for (const Case& c : cases) {
