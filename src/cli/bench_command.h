@@ -35,6 +35,15 @@ int run_bench(const BenchOptions& options);
 // English/code/multilingual text repeated to about 1 MB.
 int run_tokenizer_bench(const std::vector<std::string>& tokenizer_paths);
 
+// MaskBench (JSONSchemaBench): JSON lines of {name, schema, tests: [{valid, data}]}, gzip or
+// plain. Compiles each schema to token masks, walks every test instance through them token by
+// token, prints one JSON line per schema and a summary (maskbench_command.cc).
+struct MaskBenchOptions {
+  std::string path;
+  std::string tokenizer_path;  // tokenizer.json the instances are tokenized with
+};
+int run_maskbench(const MaskBenchOptions& options);
+
 // Synthetic configurations: "llama-3-8b", "llama-3.2-1b", "gemma-2b", "tiny". Throws for
 // unknown names.
 ModelConfig synthetic_config(const std::string& shape);

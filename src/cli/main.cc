@@ -60,6 +60,14 @@ int main(int argc, char** argv) {
                    "measure tokenizer.json load time and encode MB/s instead (repeatable)")
       ->check(CLI::ExistingFile);
 
+  lorax::MaskBenchOptions maskbench_options;
+  bench->add_option("--maskbench", maskbench_options.path,
+                    "MaskBench JSON lines (.jsonl or .jsonl.gz): constraint masks instead")
+      ->check(CLI::ExistingFile);
+  bench->add_option("--maskbench-tokenizer", maskbench_options.tokenizer_path,
+                    "tokenizer.json for --maskbench")
+      ->check(CLI::ExistingFile);
+
   std::string tokenize_model, tokenize_requests = "-";
   CLI::App* tok = app.add_subcommand("tokenize", "encode or decode JSON-line requests");
   tok->add_option("--model", tokenize_model, "checkpoint directory with tokenizer.json")
@@ -133,6 +141,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     if (gen->parsed()) return generate(generate_options);
+    if (bench->parsed() && !maskbench_options.path.empty())
+      return lorax::run_maskbench(maskbench_options);
     if (bench->parsed())
       return bench_tokenizers.empty() ? lorax::run_bench(bench_options)
                                       : lorax::run_tokenizer_bench(bench_tokenizers);

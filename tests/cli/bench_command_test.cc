@@ -37,5 +37,28 @@ TEST(BenchCommand, MeasuresACheckpointAndTokenizers) {
   EXPECT_NE(r.output.find("unknown bench shape 'nope'"), std::string::npos) << r.output;
 }
 
+// Two schemas: one that passes (its invalid instance rejected), one refused naming `not`.
+TEST(BenchCommand, MaskBenchCountsPassingSchemasAndRefusals) {
+  testing::TempDir dir;
+  testing::write_file(
+      dir.file("mb.jsonl"),
+      R"({"name": "ok", "schema": {"type": "object", "properties": {"n": {"type": "integer",)"
+      R"( "maximum": 9}}, "required": ["n"]}, "tests": [{"valid": true, "data": {"n": 7}},)"
+      R"( {"valid": false, "data": {"n": 10}}, {"valid": false, "data": {}}]})"
+      "\n"
+      R"({"name": "refused", "schema": {"not": {"type": "string"}}, "tests": []})"
+      "\n");
+  const std::string tokenizer = testing::fixtures_dir() + "/tokenizers/llama3/tokenizer.json";
+  auto r =
+      testing::run_command(testing::lorax_binary() + " bench --maskbench " + dir.file("mb.jsonl") +
+                           " --maskbench-tokenizer " + tokenizer + " 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(R"("invalid_ok":2,"invalid_total":2)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(R"("valid_ok":1,"valid_total":1)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(R"("compile_errors_by_keyword":{"not":1})"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(R"("passing":1,)"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace lorax
