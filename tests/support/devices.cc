@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "backend/cpu/elementwise.h"
 #include "core/error.h"
 
 namespace lorax::testing {
@@ -29,21 +30,6 @@ std::unique_ptr<Backend> make_test_backend(const TestDevice& device) {
 
 namespace {
 
-float widen(const Tensor& t, int64_t i) {
-  switch (t.dtype()) {
-    case DType::F32:
-      return t.data<float>()[i];
-    case DType::BF16:
-      return bf16_to_f32(t.data<uint16_t>()[i]);
-    case DType::F16:
-      return f16_to_f32(t.data<uint16_t>()[i]);
-    case DType::F8E4M3:
-      return f8e4m3_to_f32(t.data<uint8_t>()[i]);
-    default:
-      fail("test tensors: cannot widen ", dtype_name(t.dtype()));
-  }
-}
-
 Tensor narrow(const Tensor& host_f32, DType dtype) {
   Tensor out = Tensor::empty(host_f32.shape(), dtype);
   for (int64_t i = 0; i < host_f32.numel(); ++i) {
@@ -70,7 +56,8 @@ Tensor narrow(const Tensor& host_f32, DType dtype) {
 
 Tensor widen_all(const Tensor& t) {
   Tensor out = Tensor::empty(t.shape(), DType::F32);
-  for (int64_t i = 0; i < t.numel(); ++i) out.data<float>()[i] = widen(t, i);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    out.data<float>()[i] = cpu::load_as_f32(t.raw(), t.dtype(), i);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backend/cpu/elementwise.h"
 #include "backend/cuda/attention.cuh"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/elementwise.cuh"
@@ -26,20 +27,6 @@ void check_activation(const Tensor& t, const char* op) {
 
 cuda::AttentionShape attention_shape(const HeadLayout& heads, float scale) {
   return {int(heads.num_heads), int(heads.num_kv_heads), int(heads.head_dim), scale};
-}
-
-// Element i of a host tensor of any float dtype, as f32.
-float host_value(const Tensor& t, int64_t i) {
-  switch (t.dtype()) {
-    case DType::F32:
-      return t.data<float>()[i];
-    case DType::BF16:
-      return bf16_to_f32(t.data<uint16_t>()[i]);
-    case DType::F16:
-      return f16_to_f32(t.data<uint16_t>()[i]);
-    default:
-      fail("adapter weights: unsupported dtype ", dtype_name(t.dtype()));
-  }
 }
 
 }  // namespace
@@ -320,7 +307,7 @@ void CudaBackend::lora_load(int64_t slot, std::shared_ptr<const LoraWeightSet> w
     int64_t at = 0;
     auto put = [&](const Tensor& t) {
       for (int64_t i = 0; i < t.numel(); ++i, ++at) {
-        const float v = host_value(t, i);
+        const float v = cpu::load_as_f32(t.raw(), t.dtype(), i);
         if (activation == DType::F32) {
           host.data<float>()[at] = v;
         } else {
