@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "backend/backend_factory.h"
+#include "cli/generate_requests.h"
 #include "support/fixtures.h"
 
 namespace lorax {
@@ -44,25 +45,8 @@ const GpuMode kModes[] = {
     {"bf16_fp8kv", "--activation-dtype bf16 --kv-cache-dtype fp8", 0.2, 0.0, 0.0, true},
 };
 
-std::string request_line(const testing::FixtureCase& c, int index) {
-  json r = {{"id", index},
-            {"adapter", c.adapter ? json(*c.adapter) : json(nullptr)},
-            {"prompt_ids", c.input_ids},
-            {"max_new_tokens", std::max<size_t>(c.greedy.size(), 1)},
-            {"temperature", 0},
-            {"top_logprobs", 20},
-            {"prompt_logprobs", true}};
-  return r.dump() + "\n";
-}
-
-std::string adapter_flags(const std::string& model) {
-  std::string flags;
-  const std::string root = testing::model_dir(model) + "/adapters";
-  if (!std::filesystem::exists(root)) return flags;
-  for (const auto& entry : std::filesystem::directory_iterator(root))
-    flags += " --adapter " + entry.path().filename().string() + "=" + entry.path().string();
-  return flags;
-}
+using testing::adapter_flags;
+using testing::request_line;
 
 std::vector<json> run_generate(const std::string& model, const GpuMode& mode,
                                const std::string& requests) {

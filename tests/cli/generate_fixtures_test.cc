@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/generate_requests.h"
 #include "support/fixtures.h"
 
 namespace lorax {
@@ -15,26 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string request_line(const testing::FixtureCase& c, int index) {
-  json r = {{"id", index},
-            {"adapter", c.adapter ? json(*c.adapter) : json(nullptr)},
-            {"prompt_ids", c.input_ids},
-            {"max_new_tokens", std::max<size_t>(c.greedy.size(), 1)},
-            {"temperature", 0},
-            {"top_logprobs", 20},
-            {"prompt_logprobs", true}};
-  return r.dump() + "\n";
-}
-
-// --adapter NAME=DIR for every adapter the fixture model ships.
-std::string adapter_flags(const std::string& model) {
-  std::string flags;
-  const std::string root = testing::model_dir(model) + "/adapters";
-  if (!std::filesystem::exists(root)) return flags;
-  for (const auto& entry : std::filesystem::directory_iterator(root))
-    flags += " --adapter " + entry.path().filename().string() + "=" + entry.path().string();
-  return flags;
-}
+using testing::adapter_flags;
+using testing::request_line;
 
 std::vector<json> run_generate(const std::string& model, const std::string& requests) {
   testing::TempDir dir;
