@@ -112,13 +112,16 @@ TEST_P(DecodePath, DecodeAfterPrefillMatchesRecompute) {
   }
 }
 
-// Reduced-precision KV caches. Prefill attention reads the step's own f32 k/v, so only decode
-// steps see the stored keys and values. Measured on these fixtures (decode of every prompt token
-// after the first two):
+// Reduced-precision KV caches. Attention reads every key and value through the cache, the
+// prefill's own included (a prefill chunk may follow cached tokens), so the last prefill row and
+// every decode row see the stored values. First measured when prefill still read its own f32
+// keys (decode of every prompt token after the first two):
 //   bf16:      most-likely token's logprob within 0.012, any vocabulary entry within 0.093
 //   fp8 e4m3:  most-likely token's logprob within 0.198, any vocabulary entry within 2.82
 //              (rare tokens far down the tail), argmax agreeing
 //              at 97% of positions or more (llama-tiny: 9 mismatches out of 356)
+// Since prefill reads the cache: fp8 top-token error up to 0.225 (stories260K), argmax agreement
+// 96.4% or more (llama-tiny-linearrope-bf16, 1 of 28; llama-tiny 11 of 356); bf16 0.017.
 // The bounds below sit just above those figures; they are what the caches are documented to
 // reach, not a loosened f32 check (the f32 path on the same steps stays within 1e-4).
 struct CacheTolerance {
