@@ -95,6 +95,15 @@ struct StepCapacity {
   HeadLayout heads;           // the attention op's heads
 };
 
+// A step's ops recorded once and replayed as one launch (CUDA graphs): no per-op launch cost,
+// no gaps between kernels. A replay reads and writes exactly the buffers the capture did, so
+// callers refill those buffers between replays and never move them.
+class StepGraph {
+ public:
+  virtual ~StepGraph() = default;
+  virtual void replay() = 0;
+};
+
 struct DeviceMemoryInfo {
   size_t free = 0;
   size_t total = 0;
@@ -170,6 +179,14 @@ class Backend {
   // the slot of row r's segment for that slice's target in `layer` (ignored for LmHead).
   virtual void lora(const Tensor& x, const LoraStep& step, int64_t layer,
                     std::span<const LoraSlice> slices, Tensor& y) = 0;
+
+  // ---- step graphs ----
+  // Whether ops can be recorded into a StepGraph; when not, the model runs every step eagerly.
+  virtual bool supports_step_graphs() const { return false; }
+  // Between these two calls the ops are recorded on the backend's stream, not run. Nothing else
+  // may use the backend meanwhile (no transfers, no synchronize).
+  virtual void begin_step_graph();
+  virtual std::unique_ptr<StepGraph> end_step_graph();
 
   // ---- sampling ----
   // One token (chosen or forced) per row of logits [rows, V] f32, with its log-probabilities.

@@ -234,6 +234,7 @@ int run_bench(const BenchOptions& options) {
     model = std::make_unique<CausalLM>(config, std::move(weights), *backend, activation);
     label = options.shape + " (random " + options.dtype + ")";
   }
+  model->set_step_graphs(!options.model.enforce_eager);
   if (options.scenarios) {
     std::printf("\nlorax bench --scenarios: %s on %s, %s activations\n", label.c_str(),
                 backend->name().c_str(), std::string(dtype_name(activation)).c_str());
@@ -288,6 +289,14 @@ int run_bench(const BenchOptions& options) {
               : 0.0;
       print_row("prefill " + std::to_string(options.prompt_tokens) + " tokens, " + what,
                 m.prefill_tok_s, prefill_limit, "tok/s (FLOPs)");
+      if (count == 0 && model->step_graphs()) {  // what the recorded step graphs save
+        model->set_step_graphs(false);
+        const Measurement eager = measure(*model, options, batch, options.prompt_tokens,
+                                          options.decode_tokens, adapters, 0);
+        model->set_step_graphs(!options.model.enforce_eager);
+        print_row("  decode without step graphs, batch " + std::to_string(batch),
+                  eager.decode_tok_s, ceilings.bandwidth / bytes * double(batch), "tok/s (bytes)");
+      }
       if (base && count > 0) {
         print_row("  decode vs base in this run, " + what, m.decode_tok_s / base->decode_tok_s, 0,
                   "x");

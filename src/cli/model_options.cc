@@ -44,6 +44,8 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_flag("--prefix-caching,!--no-prefix-caching", prefix_caching,
                "reuse the KV blocks of prompt prefixes computed before for the same adapter "
                "(default on)");
+  app.add_flag("--enforce-eager", enforce_eager,
+               "run every step op by op: no recorded step graphs for decode (CUDA)");
   app.add_option("--max-running", max_running, "most sequences decoding at once")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   app.add_option("--max-batch-total-tokens", max_batch_total_tokens,
@@ -99,6 +101,7 @@ int64_t kv_tokens_from_memory(const ModelOptions& o, CausalLM& model, DType kv_d
 }  // namespace
 
 EngineOptions ModelOptions::engine_options(CausalLM& model) const {
+  model.set_step_graphs(!enforce_eager);
   EngineOptions e;
   e.kv.block_size = block_size;
   e.kv.dtype =

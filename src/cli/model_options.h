@@ -26,6 +26,7 @@ struct ModelOptions {
   int64_t max_batch_prefill_tokens = 4096;
   bool chunked_prefill = true;
   bool prefix_caching = true;
+  bool enforce_eager = false;  // no step graphs: every op launched one by one (vLLM's name)
   int64_t max_running = 256;
   int64_t max_batch_total_tokens = 0;
   int64_t max_active_adapters = 128;

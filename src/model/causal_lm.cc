@@ -1,6 +1,7 @@
 #include "model/causal_lm.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -71,17 +72,20 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     ws_.gate_up = backend_.alloc({T, 2 * I}, a);
     ws_.act = backend_.alloc({T, I}, a);
     backend_.reserve(capacity_);
+    graphs_.clear();
   }
   if (lm_rows > logits_rows_) {
     logits_rows_ = std::max(lm_rows, capacity_.max_sequences);
     ws_.lm_hidden = backend_.alloc({logits_rows_, H}, DType::F32);
     ws_.lm_normed = backend_.alloc({logits_rows_, H}, a);
     ws_.logits = backend_.alloc({logits_rows_, config_.vocab_size}, DType::F32);
+    graphs_.clear();
   }
   if (step_ints > ws_.step_host.numel()) {
     const int64_t n = std::max<int64_t>(step_ints, 1024);
     ws_.step_host = backend_.alloc_pinned({n}, DType::I32);
     ws_.step_device = backend_.alloc({n}, DType::I32);
+    graphs_.clear();
   }
 }
 
@@ -309,12 +313,16 @@ void CausalLM::mlp_block(int64_t index, const StepInputs& in, int64_t T) {
 }
 
 ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache) {
+  if (graphable(batch)) return forward_graphed(batch, kv_cache);
   check_batch(batch, kv_cache);
-  const int64_t T = batch.num_tokens();
-  const int64_t H = config_.hidden_size;
   const std::vector<int32_t> lm_rows = lm_rows_of(batch);
   const StepInputs in = upload_inputs(batch, lm_rows);
+  return run_ops(in, batch.num_tokens(), int64_t(lm_rows.size()), batch.skip_lm_head, kv_cache);
+}
 
+ForwardOutput CausalLM::run_ops(const StepInputs& in, int64_t T, int64_t R, bool skip_lm_head,
+                                std::vector<KvCacheLayer>& kv_cache) {
+  const int64_t H = config_.hidden_size;
   Tensor hidden = ws_.hidden.rows(0, T);
   const float embed_scale = arch_.scale_embeddings ? float(std::sqrt(double(H))) : 1.0f;
   backend_.embedding(in.input_ids, weights_.embed_tokens, embed_scale, hidden);
@@ -328,14 +336,13 @@ ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLa
 
   // Only the selected rows go through the final norm and head: norm is per row, so this is the
   // same as norming everything first, and skips work for prompt tokens nobody asked about.
-  const int64_t R = int64_t(lm_rows.size());
   Tensor selected = ws_.lm_hidden.rows(0, R);
   backend_.gather_rows(hidden, in.lm_rows, selected);
   Tensor lm_normed = ws_.lm_normed.rows(0, R);
   backend_.rms_norm(selected, weights_.final_norm, float(config_.rms_norm_eps),
                     arch_.norm_weight_offset, lm_normed);
   ForwardOutput out;
-  if (batch.skip_lm_head) {
+  if (skip_lm_head) {
     out.logits = lm_normed;
     return out;
   }
@@ -346,6 +353,107 @@ ForwardOutput CausalLM::forward(const ForwardBatch& batch, std::vector<KvCacheLa
     backend_.lora(lm_normed, in.lora_lm, 0, slices, out.logits);
   }
   return out;
+}
+
+// ---- step graphs ----
+
+namespace {
+
+// Padded batch sizes: every size up to 8 by powers of two, then steps of 8 up to 64, then of 32
+// (at most a few dozen recordings, and at most 1/8 of a large step wasted on padding).
+int64_t graph_batch_bucket(int64_t sequences) {
+  if (sequences <= 8) return int64_t(std::bit_ceil(uint64_t(sequences)));
+  if (sequences <= 64) return (sequences + 7) / 8 * 8;
+  return (sequences + 31) / 32 * 32;
+}
+
+// Padded context: a power of two from 256 tokens. The decode attention splits the context by
+// it, so the recorded split covers every sequence of the bucket.
+int64_t graph_context_bucket(int64_t max_s, int64_t max_positions) {
+  return std::min<int64_t>(std::max<int64_t>(256, int64_t(std::bit_ceil(uint64_t(max_s)))),
+                           max_positions);
+}
+
+// The decode step padded to `sequences` rows and block tables of `context` tokens. Padding rows
+// read token 0 at position 0 from block 0, write no cache slot (-1) and get logits nobody reads.
+ForwardBatch pad_decode_batch(const ForwardBatch& b, int64_t sequences, int64_t context,
+                              int64_t block_size) {
+  ForwardBatch p;
+  const auto n = size_t(sequences);
+  p.input_ids = b.input_ids;
+  p.input_ids.resize(n, 0);
+  p.position_ids = b.position_ids;
+  p.position_ids.resize(n, 0);
+  p.slots = b.slots;
+  p.slots.resize(n, -1);
+  p.seqlen = b.seqlen;
+  p.seqlen.resize(n, 1);
+  p.max_s = context;
+  p.max_blocks = (context + block_size - 1) / block_size;
+  p.block_tables.assign(n * size_t(p.max_blocks), 0);
+  const int64_t keep = std::min(p.max_blocks, b.max_blocks);
+  for (size_t s = 0; s < b.seqlen.size(); ++s)
+    std::copy_n(b.block_tables.begin() + ptrdiff_t(s * size_t(b.max_blocks)), keep,
+                p.block_tables.begin() + ptrdiff_t(s * size_t(p.max_blocks)));
+  return p;
+}
+
+}  // namespace
+
+void CausalLM::set_step_graphs(bool enabled) {
+  step_graphs_ = enabled;
+  graphs_.clear();
+}
+
+bool CausalLM::graphable(const ForwardBatch& b) const {
+  if (!step_graphs() || b.is_prefill() || b.skip_lm_head || !b.adapter_data.empty()) return false;
+  if (!b.lm_head_indices.empty()) {  // only the default rows, one per sequence, in order
+    if (b.lm_head_indices.size() != b.input_ids.size()) return false;
+    for (size_t i = 0; i < b.lm_head_indices.size(); ++i)
+      if (b.lm_head_indices[i] != int32_t(i)) return false;
+  }
+  const int64_t bucket = graph_batch_bucket(b.num_sequences());
+  return b.num_sequences() >= 1 && bucket <= capacity_.max_sequences &&
+         bucket <= capacity_.max_tokens && b.max_s <= max_positions();
+}
+
+ForwardOutput CausalLM::forward_graphed(const ForwardBatch& batch,
+                                        std::vector<KvCacheLayer>& kv_cache) {
+  LORAX_CHECK(!kv_cache.empty(), "forward: no KV cache layers");
+  const int64_t B = batch.num_sequences();
+  const int64_t bucket = graph_batch_bucket(B);
+  const int64_t context = graph_context_bucket(batch.max_s, max_positions());
+  // The real rows are checked as they are; the padded step is what runs.
+  check_batch(batch, kv_cache);
+  const ForwardBatch padded =
+      pad_decode_batch(batch, bucket, context, kv_cache.front().block_size());
+  check_batch(padded, kv_cache);
+  const StepInputs in = upload_inputs(padded, lm_rows_of(padded));
+  if (graphs_cache_ != kv_cache.front().k.raw()) {
+    graphs_.clear();
+    graphs_cache_ = kv_cache.front().k.raw();
+  }
+  std::unique_ptr<StepGraph>& graph = graphs_[{bucket, context}];
+  if (!graph) graph = record(in, bucket, kv_cache);
+  graph->replay();
+  ForwardOutput out;
+  out.logits = ws_.logits.rows(0, B);
+  return out;
+}
+
+std::unique_ptr<StepGraph> CausalLM::record(const StepInputs& in, int64_t T,
+                                            std::vector<KvCacheLayer>& kv_cache) {
+  backend_.begin_step_graph();
+  try {
+    run_ops(in, T, T, false, kv_cache);
+  } catch (...) {
+    try {
+      backend_.end_step_graph();  // leave the stream usable; the partial recording is dropped
+    } catch (...) {
+    }
+    throw;
+  }
+  return backend_.end_step_graph();
 }
 
 }  // namespace lorax

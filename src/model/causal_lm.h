@@ -15,8 +15,10 @@
 // the ops trust them.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend/backend.h"
@@ -66,6 +68,14 @@ class CausalLM {
 
   ForwardOutput forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache);
 
+  // Step graphs: on a backend that records them (CUDA), a decode step without adapters is
+  // padded to a bucket of batch sizes and context lengths, recorded once per bucket, and then
+  // replayed as one launch; the padding rows write no cache slot and their logits are not
+  // returned. On by default; off runs every step op by op (--enforce-eager).
+  void set_step_graphs(bool enabled);
+  bool step_graphs() const { return step_graphs_ && backend_.supports_step_graphs(); }
+  int64_t recorded_step_graphs() const { return int64_t(graphs_.size()); }
+
  private:
   // Views of one step's inputs in the device step buffer.
   struct StepInputs {
@@ -85,6 +95,13 @@ class CausalLM {
   void ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_rows, int64_t step_ints);
   void attention_block(int64_t index, KvCacheLayer& cache, const StepInputs& in, int64_t T);
   void mlp_block(int64_t index, const StepInputs& in, int64_t T);
+  // The step's ops, from the embedding to the LM head, over inputs already on the device.
+  ForwardOutput run_ops(const StepInputs& in, int64_t T, int64_t R, bool skip_lm_head,
+                        std::vector<KvCacheLayer>& kv_cache);
+  bool graphable(const ForwardBatch& batch) const;
+  ForwardOutput forward_graphed(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache);
+  std::unique_ptr<StepGraph> record(const StepInputs& in, int64_t T,
+                                    std::vector<KvCacheLayer>& kv_cache);
 
   ModelConfig config_;
   const Architecture& arch_;
@@ -97,6 +114,13 @@ class CausalLM {
   int64_t logits_rows_ = 0;  // capacity of the logits buffers
   Workspace ws_;
   std::vector<int64_t> slot_rank_;  // largest rank of the adapter in each slot, 0 when empty
+
+  // Recorded decode steps by (padded batch size, padded context). They hold the addresses of
+  // the workspace and of the KV cache they were recorded with: growing the workspace or
+  // stepping another cache drops them.
+  bool step_graphs_ = true;
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<StepGraph>> graphs_;
+  const void* graphs_cache_ = nullptr;
 };
 
 }  // namespace lorax

@@ -10,6 +10,7 @@
 #include "backend/cuda/lora.cuh"
 #include "backend/cuda/rotary.cuh"
 #include "backend/cuda/sampling.cuh"
+#include "backend/cuda/step_graph.h"
 #include "core/log.h"
 
 namespace lorax {
@@ -461,6 +462,17 @@ std::vector<TokenLogprob> CudaBackend::sample(const Tensor& logits,
     }
   }
   return out;
+}
+
+// ---- step graphs ----
+
+void CudaBackend::begin_step_graph() {
+  activate();
+  cuda::begin_capture(stream());
+}
+
+std::unique_ptr<StepGraph> CudaBackend::end_step_graph() {
+  return std::make_unique<cuda::CudaStepGraph>(stream());
 }
 
 // ---- ceilings ----

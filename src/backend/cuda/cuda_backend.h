@@ -59,6 +59,10 @@ class CudaBackend final : public Backend {
   void lora(const Tensor& x, const LoraStep& step, int64_t layer,
             std::span<const LoraSlice> slices, Tensor& y) override;
 
+  bool supports_step_graphs() const override { return true; }
+  void begin_step_graph() override;
+  std::unique_ptr<StepGraph> end_step_graph() override;
+
   std::vector<TokenLogprob> sample(const Tensor& logits,
                                    const std::vector<SampleRow>& rows) override;
 
