@@ -71,9 +71,15 @@ class BackendOps : public ::testing::TestWithParam<TestDevice> {
 };
 
 TEST_P(BackendOps, Linear) {
+  // Decode-sized row counts (1 to 65) at odd widths, and prefill-sized ones.
   for (auto [T, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 64, 96},
+                         {3, 4096, 1000},
                          {7, 100, 33},
+                         {9, 128, 17},
+                         {17, 160, 50},
                          {33, 256, 512},
+                         {64, 288, 70},
+                         {65, 128, 64},
                          {130, 72, 200}}) {
     const Tensor x = rounded(random_f32({T, K}, rng_));
     const Tensor w = rounded(random_f32({N, K}, rng_, 0.1f));
