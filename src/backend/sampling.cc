@@ -149,6 +149,13 @@ int64_t draw(const std::vector<float>& e, int64_t n, float u) {
   return 0;
 }
 
+std::vector<float> masked_row(const float* raw, int64_t vocab, std::span<const uint32_t> allowed) {
+  std::vector<float> out(raw, raw + vocab);
+  for (int64_t i = 0; i < vocab; ++i)
+    if (!token_allowed(allowed, i)) out[size_t(i)] = -INFINITY;
+  return out;
+}
+
 int32_t choose(const float* raw, int64_t vocab, const SampleRow& row) {
   const SamplingParams& p = row.params;
   const std::vector<float> w = working_logits(raw, vocab, row);
@@ -169,12 +176,17 @@ int32_t choose(const float* raw, int64_t vocab, const SampleRow& row) {
 
 }  // namespace
 
-TokenLogprob sample_row(const float* logits, int64_t vocab, const SampleRow& row) {
+TokenLogprob sample_row(const float* row_logits, int64_t vocab, const SampleRow& row) {
   LORAX_CHECK(vocab > 0, "sampling a row of ", vocab, " logits");
   LORAX_CHECK(row.top_logprobs >= 0 && row.top_logprobs <= kMaxTopLogprobs, "top_logprobs ",
               row.top_logprobs, " is outside [0, ", kMaxTopLogprobs, "]");
   LORAX_CHECK(row.forced_id < vocab, "forced token ", row.forced_id,
               " is outside the vocabulary of ", vocab);
+  // A masked row: the disallowed logits become -inf and the masked row is the row (sampling.h).
+  const bool masked = !row.allowed.empty() && row.forced_id < 0;
+  std::vector<float> masked_logits;
+  if (masked) masked_logits = masked_row(row_logits, vocab, row.allowed);
+  const float* logits = masked ? masked_logits.data() : row_logits;
   std::vector<float> lp;
   log_softmax(logits, vocab, lp);
   TokenLogprob out;
@@ -182,7 +194,11 @@ TokenLogprob sample_row(const float* logits, int64_t vocab, const SampleRow& row
   out.logprob = lp[size_t(out.id)];
   std::vector<float> ranked(logits, logits + vocab);
   for (float& v : ranked) v = sm::sanitize(v);
-  for (int32_t id : best_ids(ranked, row.top_logprobs)) out.top.emplace_back(id, lp[size_t(id)]);
+  for (int32_t id : best_ids(ranked, masked && row.top_logprobs > 0 ? vocab : row.top_logprobs)) {
+    if (int(out.top.size()) == row.top_logprobs) break;
+    if (masked && !token_allowed(row.allowed, id)) continue;
+    out.top.emplace_back(id, lp[size_t(id)]);
+  }
   return out;
 }
 

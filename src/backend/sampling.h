@@ -36,6 +36,14 @@
 //  8. Report: logprob = log_softmax(raw)[token] (f64 accumulation, rounded to float), and the
 //     top_logprobs best alternatives by raw logit (NaN as -inf), ties by lower id, with their
 //     log-softmax values.
+//
+// Allowed-token masks (structured output): a row with a non-empty `allowed` mask first has every
+// disallowed logit replaced by -inf, and `raw` above means that masked row from step 2 on, the
+// report included: the log-probabilities are those of the masked distribution and the
+// alternatives are allowed tokens only (fewer than top_logprobs when fewer are allowed). That is
+// what vLLM reports (its grammar bitmask is applied to the logits before its sampler computes
+// log-probabilities): the chosen token's log-probability is finite and the alternatives are
+// tokens that could have been chosen. Forced rows ignore the mask.
 #pragma once
 
 #include <cstdint>
@@ -77,7 +85,17 @@ struct SampleRow {
   size_t prompt_len = 0;             // history[prompt_len:] are the generated tokens
   int top_logprobs = 0;              // alternatives to report, 0..kMaxTopLogprobs
   int32_t forced_id = -1;  // >= 0: report this token (a prompt token) instead of choosing one
+  // Structured output: empty, every token may be chosen; else a packed bitmask over the vocabulary,
+  // token id allowed when bit id % 32 of allowed[id / 32] is set (ids past the mask are not).
+  std::span<const uint32_t> allowed;
 };
+
+// Whether `id` may be chosen under a row's allowed mask (sampling.h's SampleRow::allowed).
+inline bool token_allowed(std::span<const uint32_t> allowed, int64_t id) {
+  if (allowed.empty()) return true;
+  const uint64_t word = uint64_t(id) / 32;
+  return word < allowed.size() && ((allowed[size_t(word)] >> (uint64_t(id) % 32)) & 1u) != 0;
+}
 
 // log-softmax of one row, accumulated in f64.
 void log_softmax(const float* logits, int64_t vocab, std::vector<float>& out);

@@ -45,6 +45,8 @@ uint64_t Engine::add(GenerationRequest request) {
   seq->tokens = request.prompt_ids;
   seq->prompt_len = len;
   seq->owner = owner_key(request.adapter);
+  if (request.constraint)
+    seq->constraint = std::make_unique<structured::ConstraintState>(request.constraint);
   seq->request = std::move(request);
   const uint64_t id = seq->id;
   waiting_.push_back(std::move(seq));
@@ -366,7 +368,8 @@ SampleRow Engine::next_token_row(const Sequence& seq) {
   return row;
 }
 
-ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows) {
+ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows,
+                                 std::vector<StepMasks::Row>& constrained) {
   ForwardBatch batch;
   const bool any_long =
       std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.len > 1; });
@@ -391,6 +394,8 @@ ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<S
       }
     }
     if (c.samples()) {
+      if (seq.constraint)
+        constrained.push_back({rows.size(), seq.constraint.get(), seq.request.ignore_eos});
       rows.push_back(next_token_row(seq));
       batch.lm_head_indices.push_back(int32_t(batch.input_ids.size()) - 1);
     }
@@ -412,8 +417,13 @@ ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<S
 std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   group_by_adapter(chunks);
   std::vector<SampleRow> rows;
-  ForwardBatch batch = build_batch(chunks, rows);
+  std::vector<StepMasks::Row> constrained;
+  ForwardBatch batch = build_batch(chunks, rows, constrained);
+  // Constrained rows' masks are filled on the mask thread while the forward pass runs.
+  if (!constrained.empty())
+    masks_.begin(rows, std::move(constrained), model_.config().vocab_size, eos_ids_);
   ForwardOutput out = model_.forward(batch, cache_.layers());
+  masks_.wait();
   ++(batch.is_prefill() ? counters_.prefill_steps : counters_.decode_steps);
   counters_.last_batch_sequences = int64_t(chunks.size());
   counters_.last_batch_tokens = batch.num_tokens();
@@ -499,9 +509,12 @@ StepOutput Engine::advance(Sequence& seq, TokenLogprob token) {
   o.token = std::move(token);
   ++counters_.generated_tokens;
   seq.tokens.push_back(id);
-  const bool eos =
-      !seq.request.ignore_eos && std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
-  if (eos) {
+  const bool is_eos = std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
+  // A constrained sequence samples EOS only when its constraint lets it end (step_masks.h), even
+  // with ignore_eos; a token its constraint refuses (a vocabulary without EOS ids left it no
+  // choice) ends it too.
+  const bool constrained_end = seq.constraint && (is_eos || !seq.constraint->commit(id));
+  if ((is_eos && !seq.request.ignore_eos) || constrained_end) {
     o.finish = FinishReason::Eos;
   } else if (seq.generated() >= seq.request.max_new_tokens ||
              int64_t(seq.tokens.size()) >= model_.max_positions()) {

@@ -60,6 +60,7 @@
 #include "backend/sampling.h"
 #include "engine/paged_kv_cache.h"
 #include "engine/step_budget.h"
+#include "engine/step_masks.h"
 #include "model/causal_lm.h"
 
 namespace lorax {
@@ -72,6 +73,9 @@ struct GenerationRequest {
   bool prompt_logprobs = false;  // also report log-probabilities of the prompt tokens
   bool ignore_eos = false;
   std::shared_ptr<const LoraAdapter> adapter;  // null: the base model
+  // Structured output: null, unconstrained; else every generated token is one the constraint
+  // allows, and EOS comes exactly when it accepts (step_masks.h). Compiled by the caller.
+  std::shared_ptr<structured::Constraint> constraint;
 };
 
 enum class FinishReason { None, Length, Eos, Cancelled };
@@ -166,6 +170,8 @@ class Engine {
     bool prompt_logprobs_done = false;
     // Prompt log-probabilities gathered chunk by chunk, entry j for prompt token j.
     std::vector<std::optional<TokenLogprob>> prompt_logprobs;
+    // Where the generated text is in the request's constraint; null when it has none.
+    std::unique_ptr<structured::ConstraintState> constraint;
     bool wants_prompt_logprobs() const { return request.prompt_logprobs && !prompt_logprobs_done; }
     int64_t generated() const { return int64_t(tokens.size()) - prompt_len; }
   };
@@ -186,8 +192,10 @@ class Engine {
   std::vector<Chunk> admit(StepTokenBudget& budget);
   // One forward pass over the chunks, sampling, and the outputs of the step.
   std::vector<StepOutput> run_chunks(std::vector<Chunk> chunks);
-  // The flat batch of the chunks, and the sampling row of every logits row it asks for.
-  ForwardBatch build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows);
+  // The flat batch of the chunks, the sampling row of every logits row it asks for, and which
+  // of those rows choose a constrained sequence's next token.
+  ForwardBatch build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows,
+                           std::vector<StepMasks::Row>& constrained);
   // Takes the chunk's sampled rows from sampled[next...]: its prompt rows, then its next token.
   StepOutput finish_chunk(const Chunk& chunk, std::vector<TokenLogprob>& sampled, size_t& next);
   // Adds the chunk's prompt rows to the sequence's; true once its whole prompt is in.
@@ -248,6 +256,7 @@ class Engine {
   std::map<const LoraAdapter*, Owner> owners_;
   uint64_t next_owner_key_ = 1;
   EngineStats counters_;
+  StepMasks masks_;  // last: its worker thread reads sequences and eos_ids_ until it stops
 };
 
 }  // namespace lorax

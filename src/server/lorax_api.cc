@@ -113,6 +113,8 @@ std::unique_ptr<RunGroup> start(ServerState& state, LoraxGenerateRequest& reques
   log.set_adapter(state.adapters.label(request.spec.adapter));
   PreparedGeneration prepared =
       prepare_generation(request.spec, state.context, state.adapters, ApiFlavor::Lorax);
+  if (request.spec.constraint)
+    prepared.request.constraint = state.constraints.compile(*request.spec.constraint);
   log.set_adapter(prepared.adapter_label);
   state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
                                  prepared.request.max_new_tokens, request.best_of);

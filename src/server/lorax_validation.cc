@@ -145,7 +145,7 @@ LoraxGenerateRequest parse_lorax_generate(const Json& body, const ServerLimits& 
   out.spec.ignore_eos = p.boolean("ignore_eos_token").value_or(false);
   if (p.boolean("watermark").value_or(false))
     p.invalid("watermark", "is not supported by this server");
-  refuse_if_set(p, "response_format", "is not supported by this server");
+  out.spec.constraint = read_constraint(p);
   return out;
 }
 

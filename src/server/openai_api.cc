@@ -63,6 +63,7 @@ Completion start(ServerState& state, GenerationSpec spec, const OpenAiChoices& c
   log.set_adapter(state.adapters.label(spec.adapter));
   PreparedGeneration prepared =
       prepare_generation(spec, state.context, state.adapters, ApiFlavor::OpenAi);
+  if (spec.constraint) prepared.request.constraint = state.constraints.compile(*spec.constraint);
   log.set_adapter(prepared.adapter_label);
   state.metrics.observe_admitted(int64_t(prepared.request.prompt_ids.size()),
                                  prepared.request.max_new_tokens, choices.best_of);

@@ -136,6 +136,7 @@ CompletionRequest parse_completion(const Json& body, const ServerLimits& limits)
     out.spec.prompt_logprobs = out.echo;
   }
   out.return_tokens_as_token_ids = f.boolean("return_tokens_as_token_ids").value_or(false);
+  out.spec.constraint = read_constraint(f);
   return out;
 }
 
@@ -169,9 +170,7 @@ ChatRequest parse_chat(const Json& body, const ServerLimits& limits) {
   if (const Json* choice = f.value("tool_choice");
       choice && !(choice->is_string() && (*choice == "none" || *choice == "auto")))
     f.invalid("tool_choice", "is not supported by this server");
-  if (const Json* format = f.value("response_format");
-      format && !has_string_field(*format, "type", "text"))
-    f.invalid("response_format", "only {\"type\": \"text\"} is supported by this server");
+  out.spec.constraint = read_constraint(f);
   return out;
 }
 

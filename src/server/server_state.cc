@@ -9,7 +9,8 @@ namespace lorax {
 ServerState::ServerState(ServerContext server_context)
     : context(std::move(server_context)),
       metrics(context.limits),
-      adapters(context.adapters, context.adapter_root) {
+      adapters(context.adapters, context.adapter_root),
+      constraints(tokenizer()) {
   started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();

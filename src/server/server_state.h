@@ -12,6 +12,7 @@
 #include "server/peer_watch.h"
 #include "server/served_adapters.h"
 #include "server/server_context.h"
+#include "server/structured_output.h"
 #include "server/token_text.h"
 
 namespace lorax {
@@ -38,6 +39,7 @@ struct ServerState {
   ServerContext context;
   Metrics metrics;
   ServedAdapters adapters;
+  ConstraintCompiler constraints;  // structured output, compiled on the HTTP threads
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> next_request_id{1};
   int64_t started_unix = 0;  // seconds: `created` of /v1/models

@@ -17,6 +17,7 @@
 #include "server/api_error.h"
 #include "server/json_body.h"
 #include "server/server_context.h"
+#include "server/structured_output.h"
 
 namespace lorax {
 
@@ -50,6 +51,7 @@ struct GenerationSpec {
   int top_logprobs = 0;             // alternatives per generated token
   bool prompt_logprobs = false;     // logprobs of the prompt tokens too
   std::optional<int64_t> truncate;  // keep only the last N prompt tokens
+  std::optional<ConstraintSpec> constraint;  // structured output (structured_output.h)
 };
 
 // Throws ApiError(Validation) in the API's words when a prompt of `input_tokens` is over

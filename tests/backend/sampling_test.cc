@@ -517,5 +517,94 @@ TEST(Sampling, LargeVocabularyWithEveryParameter) {
   EXPECT_LE(seen.size(), 40u);
 }
 
+// ---- Allowed-token masks (structured output) -------------------------------------------------
+
+std::vector<uint32_t> mask_of(int64_t vocab, const std::vector<int32_t>& ids) {
+  std::vector<uint32_t> bits(size_t((vocab + 31) / 32), 0u);
+  for (int32_t id : ids) bits[size_t(id / 32)] |= 1u << (id % 32);
+  return bits;
+}
+
+TEST(SamplingMask, GreedyAndSampledRowsChooseOnlyAllowedTokens) {
+  std::mt19937 rng(11);
+  constexpr int64_t kVocab = 1000;
+  const std::vector<float> logits = random_logits(kVocab, rng);
+  const std::vector<int32_t> ids = {3, 64, 65, 511, 999};
+  const std::vector<uint32_t> bits = mask_of(kVocab, ids);
+  SampleRow row;
+  row.allowed = bits;
+  int32_t best = ids[0];
+  for (int32_t id : ids)
+    if (logits[size_t(id)] > logits[size_t(best)]) best = id;
+  EXPECT_EQ(pick(logits, row), best);
+  row.params.temperature = 1.5f;
+  row.params.top_k = 3;
+  row.params.top_p = 0.9f;
+  row.params.repetition_penalty = 1.3f;
+  const std::vector<int32_t> history = {best, 64};
+  row.history = history;
+  std::map<int32_t, int> counts;
+  for (uint64_t i = 0; i < 300; ++i) {
+    row.draw_index = i;
+    const int32_t id = pick(logits, row);
+    EXPECT_TRUE(token_allowed(bits, id)) << id;
+    ++counts[id];
+  }
+  EXPECT_GT(counts.size(), 1u);  // the draw still spreads over the allowed tokens
+}
+
+TEST(SamplingMask, LogprobsAreTheMaskedDistributionAndAlternativesAreAllowedOnly) {
+  const std::vector<float> logits = {5.0f, 1.0f, 4.0f, 2.0f, 3.0f};
+  const std::vector<uint32_t> bits = mask_of(5, {1, 3});
+  SampleRow row = sampled(1.0f, 3);
+  row.allowed = bits;
+  row.top_logprobs = 4;  // more than are allowed: only the allowed come back
+  const double norm = std::log(std::exp(1.0) + std::exp(2.0));
+  for (uint64_t i = 0; i < 20; ++i) {
+    row.draw_index = i;
+    const TokenLogprob t = sample_row(logits.data(), 5, row);
+    ASSERT_TRUE(t.id == 1 || t.id == 3) << t.id;
+    EXPECT_NEAR(t.logprob, logits[size_t(t.id)] - norm, 1e-6);
+    ASSERT_EQ(t.top.size(), 2u);
+    EXPECT_EQ(t.top[0].first, 3);
+    EXPECT_EQ(t.top[1].first, 1);
+    EXPECT_NEAR(t.top[0].second, 2.0 - norm, 1e-6);
+  }
+}
+
+TEST(SamplingMask, IdsPastTheMaskAreDisallowedAndForcedRowsIgnoreIt) {
+  const std::vector<float> logits = {0.0f, 1.0f, 2.0f, 3.0f, 9.0f};
+  const std::vector<uint32_t> short_mask = {0b0101u};  // ids 0 and 2 of a mask shorter than vocab
+  SampleRow row;
+  row.allowed = short_mask;
+  EXPECT_EQ(pick(logits, row), 2);
+  EXPECT_FALSE(token_allowed(short_mask, 40));
+  row.forced_id = 4;
+  const TokenLogprob t = sample_row(logits.data(), 5, row);
+  EXPECT_EQ(t.id, 4);
+  std::vector<float> lp;
+  log_softmax(logits.data(), 5, lp);
+  EXPECT_EQ(t.logprob, lp[4]);  // the raw distribution, as every forced row
+}
+
+TEST(SamplingMask, AnAllOnesMaskChangesNothing) {
+  std::mt19937 rng(2);
+  const std::vector<float> logits = random_logits(300, rng);
+  const std::vector<uint32_t> all(10, 0xffffffffu);
+  SampleRow plain = sampled(0.9f, 5);
+  plain.params.top_p = 0.8f;
+  plain.top_logprobs = 5;
+  SampleRow masked = plain;
+  masked.allowed = all;
+  for (uint64_t i = 0; i < 30; ++i) {
+    plain.draw_index = masked.draw_index = i;
+    const TokenLogprob a = sample_row(logits.data(), 300, plain);
+    const TokenLogprob b = sample_row(logits.data(), 300, masked);
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.logprob, b.logprob);
+    EXPECT_EQ(a.top, b.top);
+  }
+}
+
 }  // namespace
 }  // namespace lorax

@@ -141,6 +141,44 @@ def _():
     assert text == adapted.choices[0].message.content, (text, adapted.choices[0].message.content)
 
 
+PERSON_SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 8},
+                   "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+    "required": ["name", "age"],
+    "additionalProperties": False,
+}
+
+
+def assert_person(text):
+    value = json.loads(text)
+    assert set(value) == {"name", "age"}, text
+    assert isinstance(value["name"], str) and len(value["name"]) <= 8, text
+    assert isinstance(value["age"], int) and 0 <= value["age"] <= 120, text
+
+
+@check("openai: response_format json_schema gives JSON that matches the schema")
+def _():
+    fmt = {"type": "json_schema",
+           "json_schema": {"name": "person", "schema": PERSON_SCHEMA, "strict": True}}
+    for temperature in (0, 1.0):
+        reply = stories.completions.create(
+            model="stories260K", prompt="Once upon a time", max_tokens=120,
+            temperature=temperature, seed=7, extra_body={"response_format": fmt})
+        assert reply.choices[0].finish_reason == "stop", reply
+        assert_person(reply.choices[0].text)
+
+
+@check("openai: a schema keyword the server cannot honour is a 400 naming it")
+def _():
+    bad = {"type": "json_schema", "json_schema": {
+        "name": "x", "schema": {"type": "integer", "multipleOf": 3}}}
+    err = expect_status_error(lambda: stories.completions.create(
+        model="stories260K", prompt="x", max_tokens=4,
+        extra_body={"response_format": bad}), 400)
+    assert "multipleOf" in str(err), err
+
+
 @check("openai: an unknown model is a 404 in OpenAI's error shape")
 def _():
     err = expect_status_error(
@@ -162,6 +200,14 @@ def _():
 
 LORAX = lorax.Client(STORIES_URL, headers=AUTH)
 PROMPT = "Once upon a time"
+
+
+@check("lorax-client: response_format json_object with a schema gives a matching object")
+def _():
+    r = LORAX.generate(PROMPT, max_new_tokens=120, details=True,
+                       response_format={"type": "json_object", "schema": PERSON_SCHEMA})
+    assert r.details.finish_reason == lorax.types.FinishReason.EndOfSequenceToken, r.details
+    assert_person(r.generated_text)
 
 
 def expect_raises(exception_class, call):

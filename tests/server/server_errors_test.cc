@@ -89,7 +89,7 @@ TEST(ServerErrors, BadRequestsGetClearErrorsAndTheServerKeepsServing) {
        "content parts must be {\"type\": \"text\", \"text\": ...}"},
       {"/v1/chat/completions",
        R"({"messages": [{"role": "user", "content": "x"}], "response_format": {"type": 5}})", 400,
-       "only {\"type\": \"text\"} is supported"},
+       "`response_format` must be an object with a string \"type\""},
       {"/v1/chat/completions", R"({"messages": [{"role": "assistant", "content": "x"}]})", 400,
        "Conversations must start with a user message"},
       {"/nowhere", "{}", 404, "no route for POST /nowhere"},

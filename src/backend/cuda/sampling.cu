@@ -9,6 +9,8 @@
 //     and the candidate order does not rest on the sort being stable.
 //  2. cub::DeviceSegmentedRadixSort of the sampled rows' keys (other rows: empty segments).
 //  3. draw_rows: top-k, top-p and typical-p over the sorted candidates, then the draw.
+// A row with an allowed-token mask (structured output) reads its disallowed logits as -inf in
+// every step, so it is sampled and reported as the reference does (sampling.h).
 #include "backend/cuda/sampling.cuh"
 
 #include <climits>
@@ -186,10 +188,15 @@ __device__ T block_reduce(T value, Op op, T* scratch) {
   return result;
 }
 
-// The best of v[0, n) (NaN as -inf) that ranks after `previous` (any, if previous.id < 0).
-__device__ Candidate best_after(const float* v, int n, Candidate previous, Scratch& s) {
+// The best of v[0, n) (NaN as -inf) that ranks after `previous` (any, if previous.id < 0),
+// among the ids `allowed` (every id if null).
+__device__ Candidate best_after(const float* v, int n, Candidate previous, Scratch& s,
+                                const uint32_t* allowed = nullptr, int allowed_words = 0) {
   Candidate best{0.0f, -1};
   for (int i = threadIdx.x; i < n; i += kThreads) {
+    if (allowed != nullptr &&
+        !(i / 32 < allowed_words && ((allowed[i / 32] >> (i % 32)) & 1u) != 0))
+      continue;
     const Candidate c{sm::sanitize(v[i]), i};
     if ((previous.id < 0 || ranks_before(previous, c)) && ranks_before(c, best)) best = c;
   }
@@ -240,29 +247,49 @@ __device__ float sum_values(int n, float* tree, Value value) {
 
 // ---- Steps -----------------------------------------------------------------------------------
 
+// A row's allowed-token mask (SampleRow::allowed): null words means every token is allowed.
+struct RowMask {
+  const uint32_t* words;
+  int count;
+  __device__ bool allows(int i) const {
+    return words == nullptr || (i / 32 < count && ((words[i / 32] >> (i % 32)) & 1u) != 0);
+  }
+  // The row as the sampler sees it: disallowed logits are -inf (sampling.h).
+  __device__ float logit(const float* raw, int i) const { return allows(i) ? raw[i] : -INFINITY; }
+};
+
+__device__ RowMask row_mask(const DeviceSampleRow& p, const uint32_t* masks) {
+  if (p.forced_id >= 0 || p.mask_words <= 0) return RowMask{nullptr, 0};
+  return RowMask{masks + p.mask_begin, p.mask_words};
+}
+
 __device__ float logprob(float raw, double log_norm) {
   return float(double(raw) - log_norm);
 }
 
 // log(sum(exp(raw - max))) + max in f64, as log_softmax() in backend/sampling.cc (NaN is skipped
 // by the max and poisons the sum, as there).
-__device__ double log_norm_of(const float* raw, int n, Scratch& s) {
+__device__ double log_norm_of(const float* raw, int n, RowMask mask, Scratch& s) {
   float max = -INFINITY;
-  for (int i = threadIdx.x; i < n; i += kThreads) max = fmaxf(max, raw[i]);
+  for (int i = threadIdx.x; i < n; i += kThreads) max = fmaxf(max, mask.logit(raw, i));
   max = block_reduce(max, MaxFloat{}, s.f);
   double sum = 0.0;
-  for (int i = threadIdx.x; i < n; i += kThreads) sum += exp(double(raw[i]) - double(max));
+  for (int i = threadIdx.x; i < n; i += kThreads)
+    sum += exp(double(mask.logit(raw, i)) - double(max));
   sum = block_reduce(sum, SumDouble{}, s.d);
   return log(sum) + double(max);
 }
 
-// Step 8's alternatives: `count` passes, each taking the best after the previous one.
-__device__ void write_top(const float* raw, int n, int count, double log_norm, int32_t* top_ids,
-                          float* top_logprobs, Scratch& s) {
+// Step 8's alternatives: `count` passes, each taking the best (allowed) after the previous one.
+__device__ void write_top(const float* raw, int n, int count, double log_norm, RowMask mask,
+                          int32_t* top_ids, float* top_logprobs, Scratch& s) {
   Candidate previous{0.0f, -1};
   for (int k = 0; k < count; ++k) {
-    const Candidate c = best_after(raw, n, previous, s);
-    if (c.id < 0) break;  // fewer tokens than asked for
+    const Candidate c = best_after(raw, n, previous, s, mask.words, mask.count);
+    if (c.id < 0) {  // fewer tokens than asked for
+      if (threadIdx.x == 0) top_ids[k] = -1;
+      break;
+    }
     if (threadIdx.x == 0) {
       top_ids[k] = c.id;
       top_logprobs[k] = logprob(raw[c.id], log_norm);
@@ -276,7 +303,7 @@ __device__ bool penalised(const DeviceSampleRow& p) {
 }
 
 // Step 2 into w.
-__device__ void working_logits(const float* raw, int n, const DeviceSampleRow& p,
+__device__ void working_logits(const float* raw, int n, const DeviceSampleRow& p, RowMask mask,
                                const int32_t* histories, uint32_t* marks, float* w) {
   const bool penalise = penalised(p);
   if (penalise) {
@@ -291,7 +318,7 @@ __device__ void working_logits(const float* raw, int n, const DeviceSampleRow& p
     __syncthreads();
   }
   for (int i = threadIdx.x; i < n; i += kThreads) {
-    float v = raw[i];
+    float v = mask.logit(raw, i);
     if (penalise) {
       const uint32_t m = marks[i];
       v = sm::penalise(v, (m & 1u) != 0, int32_t(m >> 1), p.repetition_penalty, p.frequency_penalty,
@@ -308,17 +335,18 @@ __device__ bool is_sampled(const DeviceSampleRow& p) {
 
 __global__ void __launch_bounds__(kThreads)
     prepare_rows(const float* logits, int64_t vocab, const DeviceSampleRow* params,
-                 const int32_t* histories, Workspace ws, int key_shift, int32_t* ids,
-                 float* logprobs, int32_t* top_ids, float* top_logprobs) {
+                 const int32_t* histories, const uint32_t* masks, Workspace ws, int key_shift,
+                 int32_t* ids, float* logprobs, int32_t* top_ids, float* top_logprobs) {
   __shared__ Scratch scratch;
   const int row = blockIdx.x;
   const int n = int(vocab);
   const DeviceSampleRow p = params[row];
   const size_t base = size_t(row) * size_t(vocab);
   const float* raw = logits + base;
-  const double log_norm = log_norm_of(raw, n, scratch);
+  const RowMask mask = row_mask(p, masks);
+  const double log_norm = log_norm_of(raw, n, mask, scratch);
   if (threadIdx.x == 0) ws.log_norm[row] = log_norm;
-  write_top(raw, n, min(max(p.top_logprobs, 0), kTopWidth), log_norm,
+  write_top(raw, n, min(max(p.top_logprobs, 0), kTopWidth), log_norm, mask,
             top_ids + size_t(row) * kTopWidth, top_logprobs + size_t(row) * kTopWidth, scratch);
   bool sort = false;
   if (p.forced_id >= 0) {  // step 1 (an id past the vocabulary gets a NaN logprob)
@@ -328,7 +356,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   } else {
     float* w = ws.w + base;
-    working_logits(raw, n, p, histories, ws.marks + base, w);
+    working_logits(raw, n, p, mask, histories, ws.marks + base, w);
     if (!is_sampled(p)) {  // step 3
       const Candidate best = best_after(w, n, Candidate{0.0f, -1}, scratch);
       if (threadIdx.x == 0) {
@@ -491,8 +519,9 @@ size_t sampling_workspace_bytes(int max_rows, int64_t vocab) {
 }
 
 void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow* rows_params,
-            const int32_t* histories, int32_t* ids, float* logprobs, int32_t* top_ids,
-            float* top_logprobs, void* workspace, size_t workspace_bytes, cudaStream_t stream) {
+            const int32_t* histories, const uint32_t* masks, int32_t* ids, float* logprobs,
+            int32_t* top_ids, float* top_logprobs, void* workspace, size_t workspace_bytes,
+            cudaStream_t stream) {
   if (rows <= 0) return;
   check_shape(rows, vocab);
   LORAX_CHECK(reinterpret_cast<uintptr_t>(workspace) % kAlign == 0,
@@ -502,8 +531,8 @@ void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow*
   LORAX_CHECK(needed <= workspace_bytes, "sampling ", rows, " rows of ", vocab, " logits needs ",
               needed, " workspace bytes, got ", workspace_bytes);
   const int key_shift = id_bits(vocab);
-  prepare_rows<<<rows, kThreads, 0, stream>>>(logits, vocab, rows_params, histories, ws, key_shift,
-                                              ids, logprobs, top_ids, top_logprobs);
+  prepare_rows<<<rows, kThreads, 0, stream>>>(logits, vocab, rows_params, histories, masks, ws,
+                                              key_shift, ids, logprobs, top_ids, top_logprobs);
   LORAX_CUDA_CHECK_LAUNCH();
   cub::DoubleBuffer<uint64_t> keys(ws.keys[0], ws.keys[1]);
   size_t temp_bytes = ws.sort_temp_bytes;
