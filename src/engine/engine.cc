@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -61,6 +62,13 @@ void Engine::validate(const GenerationRequest& request) const {
   LORAX_CHECK(request.max_new_tokens >= 0, "max_new_tokens must be >= 0");
   LORAX_CHECK(request.top_logprobs >= 0 && request.top_logprobs <= 20,
               "top_logprobs must be between 0 and 20");
+  std::set<int32_t> biased;
+  for (const LogitBias& b : request.logit_bias) {
+    LORAX_CHECK(b.id >= 0 && b.id < vocab, "logit_bias token id ", b.id,
+                " is outside the vocabulary (0..", vocab - 1, ")");
+    LORAX_CHECK(std::isfinite(b.bias), "logit_bias of token ", b.id, " is not finite");
+    LORAX_CHECK(biased.insert(b.id).second, "logit_bias names token ", b.id, " twice");
+  }
   LORAX_CHECK(len < model_.max_positions(), "prompt has ", len, " tokens; the model's context is ",
               model_.max_positions());
   const int64_t needed = std::min(len + request.max_new_tokens, model_.max_positions());
@@ -363,6 +371,7 @@ SampleRow Engine::next_token_row(const Sequence& seq) {
   row.history = seq.tokens;
   row.prompt_len = size_t(seq.prompt_len);
   row.top_logprobs = seq.request.top_logprobs;
+  row.logit_bias = seq.request.logit_bias;
   return row;
 }
 

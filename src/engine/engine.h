@@ -68,7 +68,8 @@ struct GenerationRequest {
   std::vector<int32_t> prompt_ids;
   int64_t max_new_tokens = 16;
   SamplingParams sampling;
-  int top_logprobs = 0;          // alternatives reported per token, 0..20
+  std::vector<LogitBias> logit_bias;  // distinct token ids, finite biases
+  int top_logprobs = 0;               // alternatives reported per token, 0..20
   bool prompt_logprobs = false;  // also report log-probabilities of the prompt tokens
   bool ignore_eos = false;
   std::shared_ptr<const LoraAdapter> adapter;  // null: the base model

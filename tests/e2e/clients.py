@@ -141,6 +141,26 @@ def _():
     assert text == adapted.choices[0].message.content, (text, adapted.choices[0].message.content)
 
 
+@check("openai: logit_bias forces and bans tokens")
+def _():
+    def token_ids(temperature=0, **extra):
+        r = stories.completions.create(
+            model="stories260K", prompt="Once upon a time", max_tokens=4,
+            temperature=temperature, seed=3, logprobs=0,
+            extra_body={"return_tokens_as_token_ids": True}, **extra)
+        return [int(t.split(":")[1]) for t in r.choices[0].logprobs.tokens]
+
+    greedy = token_ids()
+    banned = token_ids(logit_bias={str(greedy[0]): -100})
+    assert banned[0] != greedy[0], (greedy, banned)
+    assert token_ids(logit_bias={"300": 100}) == [300] * 4
+    assert token_ids(temperature=1, logit_bias={"300": 100}) == [300] * 4
+    err = expect_status_error(
+        lambda: stories.completions.create(
+            model="stories260K", prompt="x", max_tokens=1, logit_bias={"5": 101}), 400)
+    assert "logit_bias" in str(err.body), err.body
+
+
 @check("openai: an unknown model is a 404 in OpenAI's error shape")
 def _():
     err = expect_status_error(

@@ -2,6 +2,7 @@
 // results that do not depend on batching.
 #include "engine/engine.h"
 
+#include <cmath>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -121,7 +122,25 @@ TEST_F(EngineTest, RejectsRequestsItCannotServe) {
   GenerationRequest r = request({1}, 5);
   r.top_logprobs = 21;
   EXPECT_THROW(engine.add(r), Error);
+  r.top_logprobs = 0;
+  r.logit_bias = {{512, 1.0f}};  // outside the vocabulary
+  EXPECT_THROW(engine.add(r), Error);
+  r.logit_bias = {{5, 1.0f}, {5, 2.0f}};  // twice
+  EXPECT_THROW(engine.add(r), Error);
+  r.logit_bias = {{5, INFINITY}};
+  EXPECT_THROW(engine.add(r), Error);
   EXPECT_NO_THROW(engine.add(request({1, 2, 3}, 20)));
+}
+
+TEST_F(EngineTest, LogitBiasReachesTheSampler) {
+  Engine engine(*model, EngineOptions{});
+  GenerationRequest r = request({1, 403}, 6);
+  r.logit_bias = {{300, 100.0f}};
+  const uint64_t id = engine.add(r);
+  const uint64_t plain = engine.add(request({1, 403}, 6));  // a batch mate without bias
+  auto runs = run_all(engine);
+  EXPECT_EQ(runs[id].ids, std::vector<int32_t>(6, 300));
+  EXPECT_NE(runs[plain].ids, std::vector<int32_t>(6, 300));
 }
 
 TEST_F(EngineTest, SeededSamplingIsReproducible) {

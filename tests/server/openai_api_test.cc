@@ -127,6 +127,62 @@ TEST_F(OpenAiApiTest, ChatUsesTheTemplateAndReportsLogprobs) {
   EXPECT_EQ(reply.json["usage"]["prompt_tokens"], prompt.size());
 }
 
+// logit_bias on both OpenAI routes: +100 forces a token, -100 bans the greedy choice, greedy and
+// seeded alike; a token id outside the vocabulary is a 400 naming the field.
+TEST_F(OpenAiApiTest, LogitBiasForcesAndBansTokens) {
+  const FixtureCase c = story_case("");
+  auto completion_ids = [&](const Json& bias, double temperature) {
+    Json body = {{"prompt", c.input_ids},
+                 {"max_tokens", 4},
+                 {"temperature", temperature},
+                 {"seed", 5},
+                 {"logprobs", 0},
+                 {"logit_bias", bias},
+                 {"return_tokens_as_token_ids", true}};
+    const Reply reply = server.post("/v1/completions", body);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    std::vector<int32_t> ids;
+    for (const Json& t : reply.json["choices"][0]["logprobs"]["tokens"]) ids.push_back(id_of(t));
+    return ids;
+  };
+  const std::vector<int32_t> greedy = completion_ids(Json::object(), 0);
+  ASSERT_EQ(greedy.size(), 4u);
+  EXPECT_EQ(greedy[0], c.greedy[0]);
+  const int32_t forced = 300;
+  for (double temperature : {0.0, 1.0}) {
+    EXPECT_EQ(completion_ids({{std::to_string(forced), 100}}, temperature),
+              std::vector<int32_t>(4, forced));
+    const std::string banned = std::to_string(greedy[0]);
+    for (int32_t id : completion_ids({{banned, -100}}, temperature)) EXPECT_NE(id, greedy[0]);
+  }
+  // Chat: the forced token is the whole answer.
+  const Reply chat =
+      server.post("/v1/chat/completions", {{"messages", chat_messages()},
+                                           {"max_tokens", 3},
+                                           {"temperature", 0},
+                                           {"logprobs", true},
+                                           {"return_tokens_as_token_ids", true},
+                                           {"logit_bias", {{std::to_string(forced), 100}}}});
+  ASSERT_EQ(chat.status, 200) << chat.body;
+  const Json& content = chat.json["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 3u) << chat.body;
+  for (const Json& entry : content) EXPECT_EQ(id_of(entry["token"]), forced);
+  // Outside the vocabulary: refused before anything runs, in the OpenAI error shape.
+  const int64_t vocab = server.model->config().vocab_size;
+  const Reply bad = server.post("/v1/completions",
+                                {{"prompt", "Once"}, {"logit_bias", {{std::to_string(vocab), 5}}}});
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.json["error"]["param"], "logit_bias");
+  EXPECT_NE(bad.json["error"]["message"].get<std::string>().find(
+                "token id " + std::to_string(vocab) + " is outside the vocabulary"),
+            std::string::npos)
+      << bad.body;
+  const Reply range = server.post("/v1/chat/completions",
+                                  {{"messages", chat_messages()}, {"logit_bias", {{"5", -101}}}});
+  ASSERT_EQ(range.status, 400) << range.body;
+  EXPECT_EQ(range.json["error"]["param"], "logit_bias");
+}
+
 TEST_F(OpenAiApiTest, UsageReportsPromptTokensReadFromThePrefixCache) {
   std::vector<int32_t> prompt;
   const FixtureCase c = story_case("");
