@@ -105,6 +105,7 @@ EngineStats Engine::stats() const {
 }
 
 std::vector<StepOutput> Engine::step() {
+  step_started_ = std::chrono::steady_clock::now();
   retire_dropped_adapters();
   return options_.chunked_prefill ? chunked_step() : unchunked_step();
 }
@@ -228,7 +229,10 @@ int64_t Engine::take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_
     return 0;
   }
   cache_.blocks().allocate(need, seq.block_table);
-  if (seq.cached_tokens < 0) seq.cached_tokens = seq.num_cached;
+  if (seq.cached_tokens < 0) {
+    seq.cached_tokens = seq.num_cached;
+    seq.started_at = step_started_;
+  }
   counters_.prefix_cache_hit_tokens += seq.num_cached;
   counters_.prefix_cache_hit_blocks += int64_t(seq.block_hashes.size());
   return len;
@@ -471,6 +475,7 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   }
   // request_id 0: a chunk that ended mid-prompt has nothing to report yet.
   if (samples || prompt_done) o.request_id = seq.id;
+  o.started_at = seq.started_at;
   if (samples && seq.generated() <= 1) o.cached_tokens = std::max<int64_t>(seq.cached_tokens, 0);
   return o;
 }

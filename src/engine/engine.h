@@ -87,6 +87,9 @@ struct StepOutput {
   std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
   // Prompt tokens read from the prefix cache instead of computed; set with the first token.
   int64_t cached_tokens = 0;
+  // When the step that first admitted the request began (its wait in the queue ends there and
+  // its prefill starts); set on every output.
+  std::chrono::steady_clock::time_point started_at;
   FinishReason finish = FinishReason::None;
 };
 
@@ -163,6 +166,7 @@ class Engine {
     uint64_t owner = 0;  // the adapter's identity in the prefix cache, 0: the base model
     std::vector<uint64_t> block_hashes;  // hash chain of its full blocks matched or published
     int64_t cached_tokens = -1;          // matched at first admission; -1: not admitted yet
+    std::chrono::steady_clock::time_point started_at;  // the start of its first admitting step
     bool prefilling = true;  // reading its tokens since (re)admission: no token sampled yet
     bool prompt_logprobs_done = false;
     // Prompt log-probabilities gathered chunk by chunk, entry j for prompt token j.
@@ -240,6 +244,7 @@ class Engine {
   std::vector<std::shared_ptr<const LoraAdapter>> slot_adapter_;
   std::vector<uint64_t> slot_used_;
   uint64_t step_counter_ = 0;
+  std::chrono::steady_clock::time_point step_started_;  // when the current step() began
   // Prefix-cache identity of every adapter seen: a weak reference tells a live object from a
   // new one at the same address.
   struct Owner {

@@ -215,9 +215,10 @@ void Metrics::render_requests(std::string& out) const {
   histogram(out, "lorax_request_validation_duration",
             "Seconds from arrival to submission to the engine.", validation_);
   histogram(out, "lorax_request_queue_duration",
-            "Seconds from submission to the first token (admission and prefill).", queue_);
-  histogram(out, "lorax_request_inference_duration", "Seconds from the first token to the last.",
-            inference_);
+            "Seconds from submission to the start of the engine step that admitted the request.",
+            queue_);
+  histogram(out, "lorax_request_inference_duration",
+            "Seconds from the start of the request's prefill to its last token.", inference_);
   histogram(out, "lorax_request_mean_time_per_token_duration",
             "Inference seconds per generated token.", per_token_);
   histogram(out, "lorax_request_input_length", "Prompt tokens of admitted requests.",
