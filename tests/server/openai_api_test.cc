@@ -183,6 +183,43 @@ TEST_F(OpenAiApiTest, LogitBiasForcesAndBansTokens) {
   EXPECT_EQ(range.json["error"]["param"], "logit_bias");
 }
 
+// The sequences of one request (OpenAI's n and best_of, LoRAX's best_of) share the prompt's KV
+// blocks: the first computes the prompt, the others only what follows its last full block.
+TEST_F(OpenAiApiTest, SequencesOfOneRequestComputeThePromptOnce) {
+  const int64_t block = server.service->options().engine.kv.block_size;
+  auto computed_for = [&](const std::string& text, int sequences, auto&& send) {
+    const int64_t len = int64_t(server.text->encode_prompt(text).size());
+    ASSERT_GT(len - 1, block) << "the prompt must fill a block";
+    const int64_t shared = (len - 1) / block * block;
+    const EngineStats before = server.service->stats().engine;
+    send();
+    const EngineStats after = server.service->stats().engine;
+    EXPECT_EQ(after.prompt_tokens - before.prompt_tokens, len + (sequences - 1) * (len - shared));
+    EXPECT_EQ(after.prefix_cache_hit_tokens - before.prefix_cache_hit_tokens,
+              (sequences - 1) * shared);
+  };
+  const std::string story =
+      "Once upon a time there was a little girl named Lily. She liked to play in the park with "
+      "her friends, and one day she found a shiny red ball under a big tree.";
+  computed_for(story, 3, [&] {
+    const Reply reply =
+        server.post("/v1/completions",
+                    {{"prompt", story}, {"max_tokens", 5}, {"n", 2}, {"best_of", 3}, {"seed", 9}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.json["choices"].size(), 2u);
+  });
+  const std::string other = "Tom had a small dog called Max. " + story;
+  computed_for(other, 2, [&] {
+    const Reply reply = server.post(
+        "/generate",
+        {{"inputs", other},
+         {"parameters",
+          {{"max_new_tokens", 5}, {"best_of", 2}, {"do_sample", true}, {"details", true}}}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.json["details"]["best_of_sequences"].size(), 1u);
+  });
+}
+
 TEST_F(OpenAiApiTest, UsageReportsPromptTokensReadFromThePrefixCache) {
   std::vector<int32_t> prompt;
   const FixtureCase c = story_case("");
