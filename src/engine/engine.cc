@@ -106,6 +106,7 @@ EngineStats Engine::stats() const {
 
 std::vector<StepOutput> Engine::step() {
   step_started_ = std::chrono::steady_clock::now();
+  last_step_ = {};
   retire_dropped_adapters();
   return options_.chunked_prefill ? chunked_step() : unchunked_step();
 }
@@ -167,6 +168,7 @@ int64_t Engine::running_tokens() const {
 std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
   std::vector<Chunk> admitted;
   if (waiting_.empty()) return admitted;
+  last_step_.was_running = int64_t(running_.size());
   refresh_active_adapters();
   const auto now = std::chrono::steady_clock::now();
   bool someone_lacks_a_slot = false;
@@ -206,6 +208,7 @@ std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
     }
     if (!progress) break;
   }
+  last_step_.admitted = int64_t(admitted.size());
   return admitted;
 }
 
@@ -426,6 +429,8 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   group_by_adapter(chunks);
   std::vector<SampleRow> rows;
   ForwardBatch batch = build_batch(chunks, rows);
+  last_step_.prefill = batch.is_prefill();
+  last_step_.ran_forward = true;
   ForwardOutput out = model_.forward(batch, cache_.layers());
   ++(batch.is_prefill() ? counters_.prefill_steps : counters_.decode_steps);
   counters_.last_batch_sequences = int64_t(chunks.size());

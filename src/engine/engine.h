@@ -136,6 +136,14 @@ struct EngineStats {
   int64_t prefix_cache_evictions = 0;  // published blocks given to other sequences
 };
 
+// What the latest step() did, for step metrics (LoRAX's lorax_batch_* series).
+struct StepInfo {
+  bool prefill = false;      // the step read prompt tokens (a chunk longer than one token)
+  int64_t admitted = 0;      // waiting requests it admitted: a new batch joining the running one
+  int64_t was_running = 0;   // sequences running before it admitted them
+  bool ran_forward = false;  // it ran the model (a step with nothing to do does not)
+};
+
 class Engine {
  public:
   Engine(CausalLM& model, const EngineOptions& options);
@@ -152,6 +160,7 @@ class Engine {
   // and preloaded adapters); at most as many as the pool has slots.
   void warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>& adapters);
   EngineStats stats() const;
+  const StepInfo& last_step() const { return last_step_; }
   const CausalLM& model() const { return model_; }
   const PagedKvCache& kv_cache() const { return cache_; }
 
@@ -254,6 +263,7 @@ class Engine {
   std::map<const LoraAdapter*, Owner> owners_;
   uint64_t next_owner_key_ = 1;
   EngineStats counters_;
+  StepInfo last_step_;
 };
 
 }  // namespace lorax

@@ -451,10 +451,19 @@ def _():
                 "lorax_request_input_count": "histogram", "lorax_queue_length": "gauge",
                 "lorax_batch_current_size": "gauge", "lorax_batch_current_max_tokens": "gauge",
                 "lorax_batch_inference_count": "counter",
-                "lorax_batch_inference_success": "counter"}
+                "lorax_batch_inference_success": "counter",
+                "lorax_batch_inference_failure": "counter",
+                "lorax_batch_inference_duration": "histogram",
+                "lorax_batch_next_size": "histogram", "lorax_batch_concat": "counter"}
     for name, kind in expected.items():
         assert name in families and families[name].type == kind, (name, families.get(name))
     assert families["lorax_request_success"].samples[0].value > 0
+    steps = {(s.name, s.labels.get("method")): s.value
+             for s in families["lorax_batch_inference_duration"].samples}
+    assert steps[("lorax_batch_inference_duration_count", "prefill")] > 0, steps
+    assert steps[("lorax_batch_inference_duration_count", "decode")] > 0, steps
+    sizes = {s.name: s.value for s in families["lorax_batch_next_size"].samples}
+    assert sizes["lorax_batch_next_size_count"] > 0, sizes
     failures = {s.labels["err"] for s in families["lorax_request_failure"].samples}
     assert {"validation", "download_adapter"} <= failures, failures
     loaded = {s.labels["adapter"]: s.value for s in families["lorax_adapter_loaded"].samples}
