@@ -56,6 +56,8 @@ std::vector<int32_t> best_ids(const std::vector<float>& v, int64_t k) {
 std::vector<float> working_logits(const float* raw, int64_t vocab, const SampleRow& row) {
   const SamplingParams& p = row.params;
   std::vector<float> w(raw, raw + vocab);
+  for (const LogitBias& b : row.logit_bias)
+    if (b.id >= 0 && b.id < vocab) w[size_t(b.id)] = sm::add(w[size_t(b.id)], b.bias);
   if (p.penalised()) {
     std::vector<uint8_t> seen(size_t(vocab), 0);
     std::vector<int32_t> generated(size_t(vocab), 0);

@@ -3,8 +3,8 @@
 // tested against it).
 //
 // Reported log-probabilities are those of the model's own distribution (log-softmax of the raw
-// logits), whatever penalties, temperature or filtering chose the token, as vLLM reports them
-// by default: they say what the model thought, and greedy and sampled runs stay comparable.
+// logits), whatever bias, penalties, temperature or filtering chose the token, as vLLM reports
+// them by default: they say what the model thought, and greedy and sampled runs stay comparable.
 //
 // Random numbers come from a counter-based generator (Philox4x32-10, core/philox.h) keyed by
 // (seed, draw_index): a seeded request draws the same number for its n-th token on every
@@ -14,9 +14,12 @@
 // helpers of backend/sampling_math.h, each rounded once, so a seeded draw gives the same token on
 // both backends):
 //  1. Forced row (forced_id >= 0): the token is forced_id; nothing below runs.
-//  2. Working logits: w[i] = sanitize(penalise(raw[i], seen[i], generated[i], ...)), where seen
-//     means anywhere in history, generated counts history[prompt_len:] (ids outside the vocab
-//     are skipped), and sanitize() turns NaN into -inf. Unpenalised rows skip penalise().
+//  2. Working logits: w[i] = sanitize(penalise(biased[i], seen[i], generated[i], ...)), where
+//     biased[i] = add(raw[i], bias) for a token of the row's logit_bias, raw[i] otherwise (the
+//     bias comes before every other transformation, as in OpenAI's API and vLLM), seen means
+//     anywhere in history, generated counts history[prompt_len:] (ids outside the vocab are
+//     skipped, in the history as in the bias), and sanitize() turns NaN into -inf. Unpenalised
+//     rows skip penalise().
 //  3. Greedy (temperature not > 0): argmax of w, the lowest id on ties. Done.
 //  4. Candidates: ids ordered by descending w, ties by lower id (+0 and -0 tie); the first
 //     n = top_k of them if 0 < top_k < vocab, else all.
@@ -53,8 +56,9 @@
 
 namespace lorax {
 
-// Applied in this order (as transformers' and TGI's logits processors): repetition penalty,
-// frequency and presence penalties, temperature, top-k, top-p, typical-p, then a draw.
+// Applied after the row's logit bias, in this order (as transformers' and TGI's logits
+// processors): repetition penalty, frequency and presence penalties, temperature, top-k, top-p,
+// typical-p, then a draw.
 struct SamplingParams {
   float temperature = 0.0f;         // 0: greedy (argmax, lowest id on ties)
   int top_k = 0;                    // 0: no limit
@@ -77,6 +81,13 @@ struct TokenLogprob {
   std::vector<std::pair<int32_t, float>> top;  // best first; ties broken by lower id
 };
 
+// A bias added to one token's logit (OpenAI's logit_bias: -100 all but bans the token, +100
+// all but forces it).
+struct LogitBias {
+  int32_t id = 0;
+  float bias = 0.0f;
+};
+
 // One row of a sampling op.
 struct SampleRow {
   SamplingParams params;
@@ -88,6 +99,7 @@ struct SampleRow {
   // Structured output: empty, every token may be chosen; else a packed bitmask over the vocabulary,
   // token id allowed when bit id % 32 of allowed[id / 32] is set (ids past the mask are not).
   std::span<const uint32_t> allowed;
+  std::span<const LogitBias> logit_bias;  // distinct ids; added to the logits before all else
 };
 
 // Whether `id` may be chosen under a row's allowed mask (sampling.h's SampleRow::allowed).

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -63,6 +64,13 @@ void Engine::validate(const GenerationRequest& request) const {
   LORAX_CHECK(request.max_new_tokens >= 0, "max_new_tokens must be >= 0");
   LORAX_CHECK(request.top_logprobs >= 0 && request.top_logprobs <= 20,
               "top_logprobs must be between 0 and 20");
+  std::set<int32_t> biased;
+  for (const LogitBias& b : request.logit_bias) {
+    LORAX_CHECK(b.id >= 0 && b.id < vocab, "logit_bias token id ", b.id,
+                " is outside the vocabulary (0..", vocab - 1, ")");
+    LORAX_CHECK(std::isfinite(b.bias), "logit_bias of token ", b.id, " is not finite");
+    LORAX_CHECK(biased.insert(b.id).second, "logit_bias names token ", b.id, " twice");
+  }
   LORAX_CHECK(len < model_.max_positions(), "prompt has ", len, " tokens; the model's context is ",
               model_.max_positions());
   const int64_t needed = std::min(len + request.max_new_tokens, model_.max_positions());
@@ -99,6 +107,8 @@ EngineStats Engine::stats() const {
 }
 
 std::vector<StepOutput> Engine::step() {
+  step_started_ = std::chrono::steady_clock::now();
+  last_step_ = {};
   retire_dropped_adapters();
   return options_.chunked_prefill ? chunked_step() : unchunked_step();
 }
@@ -160,6 +170,7 @@ int64_t Engine::running_tokens() const {
 std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
   std::vector<Chunk> admitted;
   if (waiting_.empty()) return admitted;
+  last_step_.was_running = int64_t(running_.size());
   refresh_active_adapters();
   const auto now = std::chrono::steady_clock::now();
   bool someone_lacks_a_slot = false;
@@ -199,6 +210,7 @@ std::vector<Engine::Chunk> Engine::admit(StepTokenBudget& budget) {
     }
     if (!progress) break;
   }
+  last_step_.admitted = int64_t(admitted.size());
   return admitted;
 }
 
@@ -222,7 +234,10 @@ int64_t Engine::take_room(Sequence& seq, StepTokenBudget& budget, int64_t total_
     return 0;
   }
   cache_.blocks().allocate(need, seq.block_table);
-  if (seq.cached_tokens < 0) seq.cached_tokens = seq.num_cached;
+  if (seq.cached_tokens < 0) {
+    seq.cached_tokens = seq.num_cached;
+    seq.started_at = step_started_;
+  }
   counters_.prefix_cache_hit_tokens += seq.num_cached;
   counters_.prefix_cache_hit_blocks += int64_t(seq.block_hashes.size());
   return len;
@@ -365,6 +380,7 @@ SampleRow Engine::next_token_row(const Sequence& seq) {
   row.history = seq.tokens;
   row.prompt_len = size_t(seq.prompt_len);
   row.top_logprobs = seq.request.top_logprobs;
+  row.logit_bias = seq.request.logit_bias;
   return row;
 }
 
@@ -419,6 +435,8 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   std::vector<SampleRow> rows;
   std::vector<StepMasks::Row> constrained;
   ForwardBatch batch = build_batch(chunks, rows, constrained);
+  last_step_.prefill = batch.is_prefill();
+  last_step_.ran_forward = true;
   // Constrained rows' masks are filled on the mask thread while the forward pass runs.
   if (!constrained.empty())
     masks_.begin(rows, std::move(constrained), model_.config().vocab_size, eos_ids_);
@@ -472,6 +490,7 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   }
   // request_id 0: a chunk that ended mid-prompt has nothing to report yet.
   if (samples || prompt_done) o.request_id = seq.id;
+  o.started_at = seq.started_at;
   if (samples && seq.generated() <= 1) o.cached_tokens = std::max<int64_t>(seq.cached_tokens, 0);
   return o;
 }

@@ -69,7 +69,8 @@ struct GenerationRequest {
   std::vector<int32_t> prompt_ids;
   int64_t max_new_tokens = 16;
   SamplingParams sampling;
-  int top_logprobs = 0;          // alternatives reported per token, 0..20
+  std::vector<LogitBias> logit_bias;  // distinct token ids, finite biases
+  int top_logprobs = 0;               // alternatives reported per token, 0..20
   bool prompt_logprobs = false;  // also report log-probabilities of the prompt tokens
   bool ignore_eos = false;
   std::shared_ptr<const LoraAdapter> adapter;  // null: the base model
@@ -90,6 +91,9 @@ struct StepOutput {
   std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
   // Prompt tokens read from the prefix cache instead of computed; set with the first token.
   int64_t cached_tokens = 0;
+  // When the step that first admitted the request began (its wait in the queue ends there and
+  // its prefill starts); set on every output.
+  std::chrono::steady_clock::time_point started_at;
   FinishReason finish = FinishReason::None;
 };
 
@@ -136,6 +140,14 @@ struct EngineStats {
   int64_t prefix_cache_evictions = 0;  // published blocks given to other sequences
 };
 
+// What the latest step() did, for step metrics (LoRAX's lorax_batch_* series).
+struct StepInfo {
+  bool prefill = false;      // the step read prompt tokens (a chunk longer than one token)
+  int64_t admitted = 0;      // waiting requests it admitted: a new batch joining the running one
+  int64_t was_running = 0;   // sequences running before it admitted them
+  bool ran_forward = false;  // it ran the model (a step with nothing to do does not)
+};
+
 class Engine {
  public:
   Engine(CausalLM& model, const EngineOptions& options);
@@ -152,6 +164,7 @@ class Engine {
   // and preloaded adapters); at most as many as the pool has slots.
   void warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>& adapters);
   EngineStats stats() const;
+  const StepInfo& last_step() const { return last_step_; }
   const CausalLM& model() const { return model_; }
   const PagedKvCache& kv_cache() const { return cache_; }
 
@@ -166,6 +179,7 @@ class Engine {
     uint64_t owner = 0;  // the adapter's identity in the prefix cache, 0: the base model
     std::vector<uint64_t> block_hashes;  // hash chain of its full blocks matched or published
     int64_t cached_tokens = -1;          // matched at first admission; -1: not admitted yet
+    std::chrono::steady_clock::time_point started_at;  // the start of its first admitting step
     bool prefilling = true;  // reading its tokens since (re)admission: no token sampled yet
     bool prompt_logprobs_done = false;
     // Prompt log-probabilities gathered chunk by chunk, entry j for prompt token j.
@@ -247,6 +261,7 @@ class Engine {
   std::vector<std::shared_ptr<const LoraAdapter>> slot_adapter_;
   std::vector<uint64_t> slot_used_;
   uint64_t step_counter_ = 0;
+  std::chrono::steady_clock::time_point step_started_;  // when the current step() began
   // Prefix-cache identity of every adapter seen: a weak reference tells a live object from a
   // new one at the same address.
   struct Owner {
@@ -256,6 +271,7 @@ class Engine {
   std::map<const LoraAdapter*, Owner> owners_;
   uint64_t next_owner_key_ = 1;
   EngineStats counters_;
+  StepInfo last_step_;
   StepMasks masks_;  // last: its worker thread reads sequences and eos_ids_ until it stops
 };
 

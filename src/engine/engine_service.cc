@@ -72,6 +72,16 @@ ServiceStats EngineService::stats() const {
   return {snapshot_, in_flight_};
 }
 
+void EngineService::set_step_observer(StepObserver observer) {
+  std::lock_guard<std::mutex> lock(observer_mutex_);
+  observer_ = std::move(observer);
+}
+
+void EngineService::report_step(const StepReport& report) {
+  std::lock_guard<std::mutex> lock(observer_mutex_);
+  if (observer_) observer_(report);
+}
+
 void EngineService::shutdown(std::chrono::milliseconds grace) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -182,6 +192,8 @@ void EngineService::run() {
     if (!engine_.has_work()) continue;
     lock.unlock();
     std::vector<StepOutput> outputs;
+    StepReport report;
+    const auto started = std::chrono::steady_clock::now();
     try {
       outputs = engine_.step();
     } catch (const DeviceLostError& e) {
@@ -192,6 +204,7 @@ void EngineService::run() {
     } catch (const std::exception& e) {
       // A failing step must not take the server down: fail what was running, keep serving.
       log_error("engine step failed: ", e.what(), "; cancelling the running requests");
+      report.failed = true;
       for (auto& [engine_id, handle] : std::map(by_engine_id_)) {
         engine_.cancel(engine_id);
         finish(engine_id, FinishReason::Cancelled);
@@ -202,6 +215,10 @@ void EngineService::run() {
       std::lock_guard<std::mutex> relock(mutex_);
       snapshot_ = engine_.stats();
     }
+    report.step = engine_.last_step();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (report.step.ran_forward || report.failed) report_step(report);
     deliver(outputs);
     lock.lock();
   }

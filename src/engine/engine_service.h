@@ -70,6 +70,16 @@ struct ServiceOptions {
   int64_t max_concurrent_requests = 128;
 };
 
+// One engine step as the service ran it, for step metrics.
+struct StepReport {
+  StepInfo step;         // what the engine did (admissions, prefill or decode)
+  double seconds = 0.0;  // the step's wall time
+  bool failed = false;   // it threw: its requests were cancelled
+};
+// Called on the engine thread after every step that ran the model (or failed), before the step's
+// events are delivered.
+using StepObserver = std::function<void(const StepReport&)>;
+
 struct ServiceStats {
   EngineStats engine;
   int64_t in_flight = 0;  // submitted and not finished
@@ -85,6 +95,9 @@ class EngineService {
   std::shared_ptr<RequestHandle> submit(GenerationRequest request);
   void cancel(uint64_t id);
   ServiceStats stats() const;
+  // Replaces the step observer (an empty one: none). Once this returns, the old one is not
+  // running and will not be called again, so its owner may go.
+  void set_step_observer(StepObserver observer);
   void shutdown(std::chrono::milliseconds grace);
   const CausalLM& model() const { return model_; }
   const ServiceOptions& options() const { return options_; }
@@ -98,6 +111,7 @@ class EngineService {
   void take_inbox(std::unique_lock<std::mutex>& lock);
   void deliver(const std::vector<StepOutput>& outputs);
   void finish(uint64_t engine_id, FinishReason reason);
+  void report_step(const StepReport& report);
 
   CausalLM& model_;
   const ServiceOptions options_;
@@ -113,6 +127,8 @@ class EngineService {
   uint64_t next_id_ = 1;
   int64_t in_flight_ = 0;
   EngineStats snapshot_;
+  std::mutex observer_mutex_;  // held while the observer runs or is replaced
+  StepObserver observer_;
 
   // engine thread only
   std::map<uint64_t, std::weak_ptr<RequestHandle>> by_engine_id_;

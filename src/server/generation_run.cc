@@ -112,6 +112,8 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
   Step step;
   if (event.prompt_logprobs) prompt_logprobs_ = event.prompt_logprobs;
   cached_tokens_ = std::max(cached_tokens_, event.cached_tokens);
+  if (!started_ && event.started_at != std::chrono::steady_clock::time_point{})
+    started_ = event.started_at;
   if (event.token) {
     metrics_.observe_skipped_tokens(0);  // one token per step: no speculative drafts
     record_timing();

@@ -69,10 +69,11 @@ class GenerationRun {
   // The mean log-probability of the generated tokens (how best_of ranks sequences).
   double mean_logprob() const;
 
-  // When the run was handed to the engine, produced its first token, and ended (unset until
-  // then). The engine reports no admission time, so time to the first token includes both the
-  // wait for admission and the prefill.
+  // When the run was handed to the engine, when the engine step that admitted it began (its
+  // queue time ends and its prefill starts there), when it produced its first token, and when it
+  // ended (each unset until then).
   std::chrono::steady_clock::time_point submitted_at() const { return submitted_; }
+  std::optional<std::chrono::steady_clock::time_point> started_at() const { return started_; }
   std::optional<std::chrono::steady_clock::time_point> first_token_at() const {
     return first_token_;
   }
@@ -103,6 +104,7 @@ class GenerationRun {
   int64_t cached_tokens_ = 0;
   std::chrono::steady_clock::time_point submitted_;
   std::chrono::steady_clock::time_point last_token_;
+  std::optional<std::chrono::steady_clock::time_point> started_;
   std::optional<std::chrono::steady_clock::time_point> first_token_;
   std::optional<std::chrono::steady_clock::time_point> ended_;
   bool in_adapter_gauges_ = false;

@@ -35,6 +35,15 @@ std::vector<double> duration_buckets() {
   return b;
 }
 
+// LoRAX's batch-size buckets: 1, 2, ..., 1024.
+std::vector<double> batch_size_buckets() {
+  std::vector<double> b;
+  for (int i = 1; i <= 1024; ++i) b.push_back(double(i));
+  return b;
+}
+
+constexpr const char* kStepMethods[2] = {"prefill", "decode"};
+
 // LoRAX's token-count buckets: 100 even steps up to `most`.
 std::vector<double> token_buckets(int64_t most) {
   std::vector<double> b;
@@ -50,11 +59,6 @@ void engine_samples(std::string& out, const ServiceStats& s) {
          double(e.last_batch_sequences));
   sample(out, "lorax_batch_current_max_tokens", "gauge", "Tokens in the most recent engine step.",
          double(e.last_batch_tokens));
-  for (const char* name : {"lorax_batch_inference_count", "lorax_batch_inference_success"}) {
-    header(out, name, "counter", "Engine steps by method (a step fails only with the engine).");
-    out += std::string(name) + "{method=\"prefill\"} " + std::to_string(e.prefill_steps) + "\n";
-    out += std::string(name) + "{method=\"decode\"} " + std::to_string(e.decode_steps) + "\n";
-  }
   sample(out, "lorax_running_requests", "gauge", "Sequences in the running batch.",
          double(e.running));
   sample(out, "lorax_in_flight_requests", "gauge", "Requests submitted and not finished.",
@@ -121,15 +125,18 @@ void Histogram::observe(double value) {
   ++count_;
 }
 
-void Histogram::render(const std::string& name, std::string& out) const {
+void Histogram::render(const std::string& name, std::string& out, const std::string& labels) const {
+  const std::string bucket_labels = labels.empty() ? "" : labels + ",";
+  const std::string own = labels.empty() ? "" : "{" + labels + "}";
   uint64_t cumulative = 0;
   for (size_t i = 0; i < counts_.size(); ++i) {
     cumulative += counts_[i];
     const std::string le = i < bounds_.size() ? format_value(bounds_[i]) : "+Inf";
-    out += name + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    out += name + "_bucket{" + bucket_labels + "le=\"" + le + "\"} " + std::to_string(cumulative) +
+           "\n";
   }
-  out += name + "_sum " + format_value(sum_) + "\n";
-  out += name + "_count " + std::to_string(count_) + "\n";
+  out += name + "_sum" + own + " " + format_value(sum_) + "\n";
+  out += name + "_count" + own + " " + std::to_string(count_) + "\n";
 }
 
 Metrics::Metrics(const ServerLimits& limits)
@@ -144,7 +151,9 @@ Metrics::Metrics(const ServerLimits& limits)
       skipped_tokens_({0, 1, 2, 4, 8, 16}),
       input_count_({1, 2, 4, 8, 16, 32, 64}),
       time_to_first_token_({0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}),
-      inter_token_latency_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {}
+      inter_token_latency_({0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}),
+      step_duration_{Histogram(duration_buckets()), Histogram(duration_buckets())},
+      next_batch_size_(batch_size_buckets()) {}
 
 void Metrics::count_request(const std::string& adapter, const std::string& outcome) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -188,6 +197,18 @@ void Metrics::observe_skipped_tokens(int64_t skipped) {
   skipped_tokens_.observe(double(skipped));
 }
 
+void Metrics::observe_step(const StepReport& report, bool chunked) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const size_t method = report.step.prefill ? 0 : 1;
+  if (report.failed)
+    ++step_failures_[method];
+  else
+    step_duration_[method].observe(report.seconds);
+  if (report.step.admitted == 0) return;
+  next_batch_size_.observe(double(report.step.admitted));
+  if (report.step.was_running > 0) ++concat_[chunked ? "chunking" : "wait_exceeded"];
+}
+
 void Metrics::sequence_submitted(const std::string& adapter) {
   std::lock_guard<std::mutex> lock(mutex_);
   ++waiting_[adapter];
@@ -215,9 +236,10 @@ void Metrics::render_requests(std::string& out) const {
   histogram(out, "lorax_request_validation_duration",
             "Seconds from arrival to submission to the engine.", validation_);
   histogram(out, "lorax_request_queue_duration",
-            "Seconds from submission to the first token (admission and prefill).", queue_);
-  histogram(out, "lorax_request_inference_duration", "Seconds from the first token to the last.",
-            inference_);
+            "Seconds from submission to the start of the engine step that admitted the request.",
+            queue_);
+  histogram(out, "lorax_request_inference_duration",
+            "Seconds from the start of the request's prefill to its last token.", inference_);
   histogram(out, "lorax_request_mean_time_per_token_duration",
             "Inference seconds per generated token.", per_token_);
   histogram(out, "lorax_request_input_length", "Prompt tokens of admitted requests.",
@@ -273,12 +295,43 @@ void Metrics::render_adapters(const std::map<std::string, AdapterStats>& adapter
       [](const std::string&, int64_t n) { return double(n); }, active_);
 }
 
+void Metrics::render_steps(const ServiceStats& stats, std::string& out) const {
+  // Successful steps are the engine's own count; failed ones never reach it.
+  const int64_t succeeded[2] = {stats.engine.prefill_steps, stats.engine.decode_steps};
+  const auto by_method = [&](const char* name, const char* help, auto value_of) {
+    header(out, name, "counter", help);
+    for (size_t m = 0; m < 2; ++m)
+      out += std::string(name) + "{method=\"" + kStepMethods[m] + "\"} " +
+             std::to_string(value_of(m)) + "\n";
+  };
+  by_method("lorax_batch_inference_count", "Engine steps run, by method.",
+            [&](size_t m) { return uint64_t(succeeded[m]) + step_failures_[m]; });
+  by_method("lorax_batch_inference_success", "Engine steps that completed, by method.",
+            [&](size_t m) { return uint64_t(succeeded[m]); });
+  by_method("lorax_batch_inference_failure",
+            "Engine steps that failed (their requests were cancelled), by method.",
+            [&](size_t m) { return step_failures_[m]; });
+  header(out, "lorax_batch_inference_duration", "histogram",
+         "Seconds per completed engine step, by method.");
+  for (size_t m = 0; m < 2; ++m)
+    step_duration_[m].render("lorax_batch_inference_duration", out,
+                             std::string("method=\"") + kStepMethods[m] + "\"");
+  histogram(out, "lorax_batch_next_size",
+            "Requests admitted into the batch together (one observation per admitting step).",
+            next_batch_size_);
+  header(out, "lorax_batch_concat", "counter",
+         "Admissions that joined a running batch, by reason.");
+  for (const auto& [reason, count] : concat_)
+    out += "lorax_batch_concat{reason=\"" + reason + "\"} " + std::to_string(count) + "\n";
+}
+
 std::string Metrics::render(const ServiceStats& stats,
                             const std::map<std::string, AdapterStats>& adapters) const {
   std::string out;
   std::lock_guard<std::mutex> lock(mutex_);
   render_requests(out);
   render_adapters(adapters, out);
+  render_steps(stats, out);
   engine_samples(out, stats);
   return out;
 }

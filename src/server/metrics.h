@@ -9,14 +9,23 @@
 //   lorax_request_input_length, _max_new_tokens, _generated_tokens, _skipped_tokens,
 //   _input_count                                            histograms
 //   lorax_queue_length, lorax_batch_current_size, lorax_batch_current_max_tokens   gauges
-//   lorax_batch_inference_count{method}, lorax_batch_inference_success{method}   counters
+//   lorax_batch_inference_count{method}, lorax_batch_inference_success{method},
+//   lorax_batch_inference_failure{method}                   counters: engine steps by method
+//       (prefill: a step that reads prompt tokens, decode: the others)
+//   lorax_batch_inference_duration{method}                  histogram, seconds per engine step
+//   lorax_batch_next_size                                   histogram: requests admitted together
+//       into the batch (buckets 1..1024, as LoRAX's)
+//   lorax_batch_concat{reason}                              counter: admissions that joined a
+//       running batch; reason "chunking" with chunked prefill, else "wait_exceeded" (LoRAX's
+//       third reason, "backpressure", belongs to a minimum batch size this engine does not have)
 //
 // and this server's own: per-adapter request counts and gauges (loaded, active, waiting, load
 // time, cache hits and misses), time to first token, inter-token latency, KV blocks, engine
 // token and step counters.
 //
-// Request series are recorded here as requests run; the engine's are read from the service and
-// the adapters' from ServedAdapters at scrape time. Thread-safe: HTTP threads record
+// Request series are recorded here as requests run, step series as the engine steps (the service
+// reports each step to observe_step()); the engine's gauges and counters are read from the
+// service and the adapters' from ServedAdapters at scrape time. Thread-safe: HTTP threads record
 // concurrently while /metrics renders.
 #pragma once
 
@@ -36,8 +45,9 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds);  // ascending; +Inf is implied
   void observe(double value);
-  // Appends NAME_bucket{le=...} (cumulative), NAME_sum and NAME_count lines.
-  void render(const std::string& name, std::string& out) const;
+  // Appends NAME_bucket{LABELS,le=...} (cumulative), NAME_sum{LABELS} and NAME_count{LABELS}
+  // lines; `labels` is empty or `key="value"` pairs joined by commas.
+  void render(const std::string& name, std::string& out, const std::string& labels = "") const;
 
  private:
   std::vector<double> bounds_;
@@ -74,6 +84,8 @@ class Metrics {
   void observe_time_to_first_token(double seconds);
   void observe_inter_token_latency(double seconds);
   void observe_skipped_tokens(int64_t skipped);  // per engine step of a request (LoRAX's)
+  // One engine step (the service's step observer). `chunked`: the engine runs chunked prefill.
+  void observe_step(const StepReport& report, bool chunked);
 
   // Per-adapter request gauges: a sequence waits from submission to its first token, is active
   // from then to its end.
@@ -87,6 +99,7 @@ class Metrics {
  private:
   void render_requests(std::string& out) const;
   void render_adapters(const std::map<std::string, AdapterStats>& adapters, std::string& out) const;
+  void render_steps(const ServiceStats& stats, std::string& out) const;
 
   mutable std::mutex mutex_;
   uint64_t requests_ = 0;
@@ -97,6 +110,11 @@ class Metrics {
   Histogram duration_, validation_, queue_, inference_, per_token_;
   Histogram input_length_, max_new_tokens_, generated_tokens_, skipped_tokens_, input_count_;
   Histogram time_to_first_token_, inter_token_latency_;
+  // Engine steps, index 0 prefill and 1 decode.
+  Histogram step_duration_[2];
+  uint64_t step_failures_[2] = {0, 0};
+  Histogram next_batch_size_;
+  std::map<std::string, uint64_t> concat_;  // reason -> count
 };
 
 // LoRAX's err label of a failed request's outcome label.

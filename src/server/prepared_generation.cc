@@ -122,6 +122,14 @@ PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerCo
   r.sampling = spec.sampling;
   if (r.sampling.temperature > 0.0f) out.seed = spec.seed.value_or(random_seed());
   r.sampling.seed = out.seed.value_or(0);
+  const int64_t vocab = context.service.model().config().vocab_size;
+  for (const LogitBias& b : spec.logit_bias)
+    if (b.id >= vocab)
+      throw ApiError(ErrorKind::Validation,
+                     "`logit_bias` token id " + std::to_string(b.id) +
+                         " is outside the vocabulary (0.." + std::to_string(vocab - 1) + ")",
+                     "logit_bias");
+  r.logit_bias = spec.logit_bias;
   r.top_logprobs = spec.top_logprobs;
   r.prompt_logprobs = spec.prompt_logprobs;
   r.ignore_eos = spec.ignore_eos;

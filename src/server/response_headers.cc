@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+
 namespace lorax {
 
 namespace {
@@ -39,11 +41,13 @@ RequestPhases request_phases(std::chrono::steady_clock::time_point arrived,
                              const GenerationRun& run) {
   const auto now = std::chrono::steady_clock::now();
   const auto ended = run.ended_at().value_or(now);
-  const auto first = run.first_token_at().value_or(ended);
+  // The queue ends when the step that admitted the run began (its prefill is inference, as in
+  // LoRAX); a run that never reached the engine queued until it ended.
+  const auto started = std::clamp(run.started_at().value_or(ended), run.submitted_at(), ended);
   RequestPhases p;
   p.validation_s = seconds_between(arrived, run.submitted_at());
-  p.queue_s = seconds_between(run.submitted_at(), first);
-  p.inference_s = seconds_between(first, ended);
+  p.queue_s = seconds_between(run.submitted_at(), started);
+  p.inference_s = seconds_between(started, ended);
   p.total_s = seconds_between(arrived, now);
   p.per_token_s = run.tokens().empty() ? 0.0 : p.inference_s / double(run.tokens().size());
   return p;

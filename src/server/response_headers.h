@@ -8,9 +8,9 @@
 // Streams can only say what is known before the first token: x-compute-type,
 // x-compute-characters, x-model-id, x-adapter-id, x-adapter-source (as LoRAX's do).
 //
-// The phases: validation runs from the request's arrival to its submission to the engine; queue
-// from submission to the first token (the engine reports no admission time, so this includes the
-// prefill); inference from the first token to the last.
+// The phases (LoRAX's): validation runs from the request's arrival to its submission to the
+// engine; queue from submission to the start of the engine step that admitted it (the wait for a
+// place in the batch); inference from there, prefill included, to the last token.
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,7 @@
 #include "server/run_group.h"
 
 #include <algorithm>
+#include <iterator>
 #include <numeric>
 
 #include "server/prepared_generation.h"
@@ -12,23 +13,44 @@ namespace {
 // most this long. A lone run waits the run's own poll interval (its events wake it at once).
 constexpr std::chrono::milliseconds kGroupWait(2);
 constexpr std::chrono::milliseconds kSingleWait(50);
+
+// Whether the other sequences can read the first one's prompt from the prefix cache.
+bool can_share_prompt(const EngineService& service, const GenerationRequest& request) {
+  const EngineOptions& engine = service.options().engine;
+  const int64_t shareable_tokens = int64_t(request.prompt_ids.size()) - 1;  // the last: computed
+  return engine.prefix_caching && !request.prompt_logprobs &&
+         shareable_tokens >= engine.kv.block_size;
+}
 }  // namespace
 
 RunGroup::RunGroup(EngineService& service, const Tokenizer* tokenizer,
-                   const PreparedGeneration& prepared, int count, Metrics& metrics,
-                   bool seed_given) {
+                   const PreparedGeneration& prepared, int count, Metrics& metrics, bool seed_given)
+    : service_(service), tokenizer_(tokenizer), metrics_(metrics) {
+  std::vector<PreparedGeneration> all;
   for (int i = 0; i < count; ++i) {
-    PreparedGeneration one = prepared;
+    all.push_back(prepared);
     if (i > 0 && prepared.seed)
-      one = with_seed(prepared, seed_given ? *prepared.seed + uint64_t(i) : random_seed());
-    runs_.push_back(std::make_unique<GenerationRun>(service, tokenizer, std::move(one), metrics));
+      all.back() = with_seed(prepared, seed_given ? *prepared.seed + uint64_t(i) : random_seed());
   }
+  runs_.resize(all.size());
+  runs_[0] = std::make_unique<GenerationRun>(service_, tokenizer_, std::move(all[0]), metrics_);
+  held_back_.assign(std::make_move_iterator(all.begin() + 1), std::make_move_iterator(all.end()));
+  if (!can_share_prompt(service_, prepared.request)) submit_held_back();
+}
+
+void RunGroup::submit_held_back() {
+  for (size_t i = 0; i < held_back_.size(); ++i)
+    runs_[i + 1] =
+        std::make_unique<GenerationRun>(service_, tokenizer_, std::move(held_back_[i]), metrics_);
+  held_back_.clear();
 }
 
 std::optional<RunGroup::Event> RunGroup::poll(size_t i, std::chrono::milliseconds timeout) {
   auto step = runs_[i]->poll(timeout);
   if (!step) return std::nullopt;
   cursor_ = (i + 1) % runs_.size();
+  // The first run's first event: its prompt is in the prefix cache now.
+  if (i == 0 && !held_back_.empty()) submit_held_back();
   return Event{i, std::move(*step)};
 }
 
@@ -37,14 +59,15 @@ std::optional<RunGroup::Event> RunGroup::next(const std::function<bool()>& abort
   const std::chrono::milliseconds wait = n == 1 ? kSingleWait : kGroupWait;
   for (;;) {
     if (abort()) {
+      held_back_.clear();  // never submitted: nothing to cancel
       for (auto& run : runs_)
-        if (!run->finished()) run->cancel();
+        if (run && !run->finished()) run->cancel();
       return std::nullopt;
     }
     std::optional<size_t> first_unfinished;
     for (size_t k = 0; k < n; ++k) {  // a run with an event ready goes first
       const size_t i = (cursor_ + k) % n;
-      if (runs_[i]->finished()) continue;
+      if (!runs_[i] || runs_[i]->finished()) continue;
       if (!first_unfinished) first_unfinished = i;
       if (auto event = poll(i, std::chrono::milliseconds(0))) return event;
     }
@@ -61,17 +84,22 @@ bool RunGroup::run_to_end(const std::function<bool()>& abort) {
 }
 
 bool RunGroup::finished() const {
-  return std::all_of(runs_.begin(), runs_.end(), [](const auto& run) { return run->finished(); });
+  return held_back_.empty() && std::all_of(runs_.begin(), runs_.end(), [](const auto& run) {
+           return !run || run->finished();  // null once aborted: never submitted
+         });
 }
 
 bool RunGroup::any_cancelled() const {
-  return std::any_of(runs_.begin(), runs_.end(),
-                     [](const auto& run) { return run->end() == GenerationEnd::Cancelled; });
+  return std::any_of(runs_.begin(), runs_.end(), [](const auto& run) {
+    return !run || run->end() == GenerationEnd::Cancelled;
+  });
 }
 
 std::vector<size_t> RunGroup::ranked() const {
   std::vector<size_t> order(runs_.size());
   std::iota(order.begin(), order.end(), size_t(0));
+  order.erase(std::remove_if(order.begin(), order.end(), [this](size_t i) { return !runs_[i]; }),
+              order.end());
   std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
     return runs_[a]->mean_logprob() > runs_[b]->mean_logprob();
   });

@@ -1,5 +1,10 @@
 // The sequences of one request: LoRAX's best_of, OpenAI's n and best_of. Each sequence is its own
-// engine request (so each computes the prompt), submitted together and waited on together.
+// engine request, waited on together. With the engine's prefix cache on, they share the prompt's
+// KV blocks: the first sequence is submitted alone, and the others once it has produced its
+// first event, by which time its prompt's full blocks are published, so each of them computes
+// only the tail the cache cannot give (at most a block; the last prompt token is always
+// computed). Without the cache, with prompt logprobs (which compute the whole prompt), or with a
+// prompt of less than a full block, all are submitted at once.
 //
 //   RunGroup group(service, tokenizer, prepared, 3, metrics);
 //   while (!group.finished()) { auto event = group.next(abort); ... event->run, event->step }
@@ -23,14 +28,16 @@ class RunGroup {
     GenerationRun::Step step;
   };
 
-  // Submits `count` runs. The first keeps the prepared seed; the others get the seed + i when the
-  // request gave one (reproducible), a random one otherwise. Throws what GenerationRun throws;
-  // runs already submitted are cancelled as the group unwinds.
+  // Submits `count` runs (the first alone when they can share its prompt, see above). The first
+  // keeps the prepared seed; the others get the seed + i when the request gave one
+  // (reproducible), a random one otherwise. Throws what GenerationRun throws; runs already
+  // submitted are cancelled as the group unwinds.
   RunGroup(EngineService& service, const Tokenizer* tokenizer, const PreparedGeneration& prepared,
            int count, Metrics& metrics, bool seed_given);
 
   // The next step of any unfinished run; nullopt, with every run cancelled, once `abort()`
-  // turns true. Not to be called once finished().
+  // turns true. Not to be called once finished(). Submits the runs held back for the first one's
+  // prompt (throwing what GenerationRun throws) once it has its first event.
   std::optional<Event> next(const std::function<bool()>& abort);
   // Runs every sequence to its end; false when aborted.
   bool run_to_end(const std::function<bool()>& abort);
@@ -38,6 +45,8 @@ class RunGroup {
   // Whether any run ended without finishing (the engine dropped it).
   bool any_cancelled() const;
 
+  // Runs submitted or held back; a run is reachable through [] once submitted (always, once an
+  // event names it or the group has finished).
   size_t size() const { return runs_.size(); }
   GenerationRun& operator[](size_t i) { return *runs_[i]; }
   const GenerationRun& operator[](size_t i) const { return *runs_[i]; }
@@ -46,8 +55,13 @@ class RunGroup {
 
  private:
   std::optional<Event> poll(size_t i, std::chrono::milliseconds timeout);
+  void submit_held_back();
 
-  std::vector<std::unique_ptr<GenerationRun>> runs_;
+  EngineService& service_;
+  const Tokenizer* tokenizer_;
+  Metrics& metrics_;
+  std::vector<std::unique_ptr<GenerationRun>> runs_;  // null: held back until the first's event
+  std::vector<PreparedGeneration> held_back_;         // for runs_[1...], while they are null
   size_t cursor_ = 0;  // where the next look for a ready run starts (round robin)
 };
 

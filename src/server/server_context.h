@@ -24,7 +24,7 @@ struct ServerLimits {
   int64_t max_stop_sequences = 4;
   int64_t max_top_logprobs = 20;  // alternatives per token; the engine reports at most 20
   // Sequences one request may ask for: LoRAX's best_of, OpenAI's n and best_of. Each is its own
-  // engine request (the prompt is computed once per sequence).
+  // engine request; with the prefix cache they share the prompt's KV blocks (run_group.h).
   int64_t max_best_of = 4;
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
   int http_threads = 64;            // each open stream holds one thread

@@ -18,6 +18,13 @@ ServerState::ServerState(ServerContext server_context)
   char hex[16];
   std::snprintf(hex, sizeof(hex), "%08x", unsigned(device()));
   instance = hex;
+  const bool chunked = context.service.options().engine.chunked_prefill;
+  context.service.set_step_observer(
+      [this, chunked](const StepReport& report) { metrics.observe_step(report, chunked); });
+}
+
+ServerState::~ServerState() {
+  context.service.set_step_observer({});  // returns once no step is being reported to metrics
 }
 
 std::string ServerState::openai_id(const char* kind, uint64_t request_id) const {

@@ -18,7 +18,11 @@
 namespace lorax {
 
 struct ServerState {
+  // Feeds the engine's steps to `metrics` from the service's engine thread until destroyed.
   explicit ServerState(ServerContext server_context);
+  ~ServerState();
+  ServerState(const ServerState&) = delete;
+  ServerState& operator=(const ServerState&) = delete;
 
   const Tokenizer* tokenizer() const { return context.text ? &context.text->tokenizer() : nullptr; }
   TokenTexts texts() const { return TokenTexts(tokenizer()); }

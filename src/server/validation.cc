@@ -1,5 +1,8 @@
 // Shared validation checks and POST /tokenize.
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <set>
 
 #include "server/validation_checks.h"
 
@@ -69,25 +72,37 @@ void refuse_if_set(const FieldReader& fields, const char* key, const std::string
   if (value && !is_empty_value(*value)) fields.invalid(key, why);
 }
 
-// logit_bias: {"token id": bias in [-100, 100]}. The engine's sampler takes no per-token bias, so
-// only biases of 0 (no change) are served.
-void read_logit_bias(const FieldReader& fields) {
+// logit_bias: {"token id": bias in [-100, 100]}, ids as decimal strings (OpenAI's JSON keys).
+// Biases of 0 change nothing and are dropped; whether an id is inside the vocabulary is checked
+// by prepare_generation(), which knows the model.
+std::vector<LogitBias> read_logit_bias(const FieldReader& fields) {
+  std::vector<LogitBias> out;
   const Json* bias = fields.value("logit_bias");
-  if (!bias) return;
+  if (!bias) return out;
   if (!bias->is_object())
     fields.invalid("logit_bias",
                    "must be an object of token ids to biases, got " + json_excerpt(*bias));
+  std::set<int32_t> seen;
   for (const auto& [key, value] : bias->items()) {
+    const bool digits =
+        !key.empty() && key.size() <= 10 &&
+        std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const long long id = digits ? std::stoll(key) : -1;
+    if (!digits || id > std::numeric_limits<int32_t>::max())
+      fields.invalid("logit_bias",
+                     "keys must be token ids (non-negative integers), got \"" + key + "\"");
+    if (!seen.insert(int32_t(id)).second)
+      fields.invalid("logit_bias", "names token " + std::to_string(id) + " twice");
     if (!value.is_number())
-      fields.invalid("logit_bias", "values must be numbers, got " + json_excerpt(value));
+      fields.invalid("logit_bias",
+                     "values must be numbers, got " + json_excerpt(value) + " for token " + key);
     const double v = value.get<double>();
     if (!(v >= -100.0 && v <= 100.0))
-      fields.invalid("logit_bias", "values must be between -100 and 100, got " + number_text(v));
-    if (v != 0.0)
-      fields.invalid("logit_bias",
-                     "is not supported by this server except for biases of 0 (token " + key +
-                         " has " + number_text(v) + "): its sampler takes no per-token bias");
+      fields.invalid("logit_bias", "values must be between -100 and 100, got " + number_text(v) +
+                                       " for token " + key);
+    if (v != 0.0) out.push_back({int32_t(id), float(v)});
   }
+  return out;
 }
 
 void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec) {
@@ -115,7 +130,7 @@ void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec) {
                     fields.boolean("ignore_eos_token").value_or(false);
   read_adapter_source(fields, spec.adapter);
   (void)fields.string("api_token");  // LoRAX's token for private hub adapters: nothing to fetch
-  read_logit_bias(fields);
+  spec.logit_bias = read_logit_bias(fields);
   refuse_if_set(fields, "suffix", "is not supported by this server");
 }
 

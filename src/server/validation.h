@@ -45,6 +45,7 @@ struct GenerationSpec {
   AdapterSpec adapter;
   std::optional<int64_t> max_new_tokens;  // none: the endpoint's default
   SamplingParams sampling;                // temperature 0 = greedy
+  std::vector<LogitBias> logit_bias;      // OpenAI's: distinct ids, biases in [-100, 100]
   std::optional<uint64_t> seed;           // none: a random seed when sampling
   std::vector<std::string> stop;
   bool ignore_eos = false;

@@ -16,7 +16,7 @@ std::vector<std::string> read_stop(const FieldReader& fields, const ServerLimits
 void read_penalties(const FieldReader& fields, SamplingParams& sampling);
 // OpenAI's sampling fields: temperature [0, 2] (0 = greedy), top_p (0, 1], top_k (vLLM: -1 or
 // 0 = off), seed, ignore_eos (and LoRAX's ignore_eos_token), adapter_source and api_token
-// (LoRAX's), logit_bias (biases of 0 only), penalties.
+// (LoRAX's), logit_bias, penalties.
 void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec);
 // `n` (1..max_best_of) and, where the API has it, `best_of` (n..max_best_of, and equal to n when
 // streaming).

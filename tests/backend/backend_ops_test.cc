@@ -389,12 +389,14 @@ TEST_P(BackendOps, LoraOverSlotsAndSegments) {
 }
 
 // Same logits on both sides: the chosen ids must agree exactly (the draws come from the same
-// counter-based generator and the same candidate order), the logprobs to f32 accuracy.
+// counter-based generator and the same candidate order), the logprobs to f32 accuracy. Two rows
+// in three carry a logit bias (a boost, a ban, one on a penalised history token).
 TEST_P(BackendOps, SamplingMatchesTheReferenceSampler) {
   for (int64_t vocab : {1000, 32000}) {
     const int64_t R = 24;
     const Tensor logits = random_f32({R, vocab}, rng_, 3.0f);
     std::vector<std::vector<int32_t>> histories(static_cast<size_t>(R));
+    std::vector<std::vector<LogitBias>> biases(static_cast<size_t>(R));
     std::vector<SampleRow> rows(static_cast<size_t>(R));
     for (int64_t r = 0; r < R; ++r) {
       SampleRow& row = rows[size_t(r)];
@@ -414,6 +416,12 @@ TEST_P(BackendOps, SamplingMatchesTheReferenceSampler) {
                 row.params.presence_penalty = 0.4f, row.params.temperature = 0.9f; break;
         case 6: row.forced_id = int32_t((r * 101) % vocab), row.top_logprobs = 20; break;
         case 7: row.params.temperature = 0.5f, row.params.top_k = 5, row.params.top_p = 0.5f; break;
+      }
+      if (r % 3 != 2) {
+        biases[size_t(r)] = {{int32_t((r * 53 + 7) % vocab), 6.5f},
+                             {int32_t((r * 29 + 3) % vocab), -100.0f},
+                             {histories[size_t(r)][10], 1.75f}};
+        row.logit_bias = biases[size_t(r)];
       }
     }
     StepCapacity cap;

@@ -248,6 +248,59 @@ TEST(Sampling, PenaltiesAlsoShapeSampledRows) {
   EXPECT_TRUE(counts.count(0) && counts.count(2));
 }
 
+TEST(Sampling, LogitBiasForcesAndBansTokensInGreedyRows) {
+  const std::vector<float> logits = {1.0f, 3.0f, 2.0f, 0.5f};
+  SampleRow row;
+  EXPECT_EQ(pick(logits, row), 1);
+  const std::vector<LogitBias> force = {{3, 100.0f}}, ban = {{1, -100.0f}},
+                               nudge = {{0, 2.5f}, {1, -0.25f}}, outside = {{7, 100.0f}};
+  row.logit_bias = force;
+  EXPECT_EQ(pick(logits, row), 3);
+  row.logit_bias = ban;
+  EXPECT_EQ(pick(logits, row), 2);  // the next best
+  row.logit_bias = nudge;
+  EXPECT_EQ(pick(logits, row), 0);  // 1 + 2.5 = 3.5 > 3 - 0.25
+  row.logit_bias = outside;
+  EXPECT_EQ(pick(logits, row), 1);  // ids outside the vocabulary are skipped
+}
+
+TEST(Sampling, LogitBiasForcesAndBansTokensInSeededRows) {
+  const std::vector<float> logits = {1.0f, 1.2f, 0.8f, 1.1f};
+  SampleRow row = sampled(1.0f, 11);
+  const auto plain = histogram(logits, row, 400);
+  EXPECT_EQ(plain.size(), 4u);  // every token is drawn without a bias
+  const std::vector<LogitBias> force = {{2, 100.0f}}, ban = {{1, -100.0f}, {3, -100.0f}};
+  row.logit_bias = force;
+  const auto forced = histogram(logits, row, 400);
+  ASSERT_EQ(forced.size(), 1u);
+  EXPECT_EQ(forced.begin()->first, 2);
+  row.logit_bias = ban;
+  const auto banned = histogram(logits, row, 400);
+  EXPECT_EQ(banned.count(1) + banned.count(3), 0u);
+  EXPECT_TRUE(banned.count(0) && banned.count(2));
+  // The same seed and draw index give the same token again: the bias is deterministic.
+  row.draw_index = 5;
+  EXPECT_EQ(pick(logits, row), pick(logits, row));
+}
+
+TEST(Sampling, LogitBiasComesBeforeThePenaltiesAndLeavesLogprobsRaw) {
+  // Token 0 (logit 2) is seen, repetition penalty 2, bias -4: biased first it is
+  // (2 - 4) * 2 = -4 and loses to token 1's -3.5; penalised first it would be 2 / 2 - 4 = -3.
+  SampleRow row;
+  row.params.repetition_penalty = 2.0f;
+  const std::vector<int32_t> history = {0};
+  row.history = history;
+  row.prompt_len = 1;
+  const std::vector<LogitBias> bias = {{0, -4.0f}};
+  row.logit_bias = bias;
+  const std::vector<float> logits = {2.0f, -3.5f};
+  const TokenLogprob t = sample_row(logits.data(), 2, row);
+  EXPECT_EQ(t.id, 1);
+  std::vector<float> lp;
+  log_softmax(logits.data(), 2, lp);
+  EXPECT_EQ(t.logprob, lp[1]);  // the raw distribution's
+}
+
 TEST(Sampling, DrawIsTheInverseCdfOverCandidatesInLogitOrder) {
   // Two equal logits weigh 1 each (and token 0 nothing): the lower id owns u in [0, 0.5), the
   // higher [0.5, 1).

@@ -179,6 +179,26 @@ def _():
     assert "multipleOf" in str(err), err
 
 
+@check("openai: logit_bias forces and bans tokens")
+def _():
+    def token_ids(temperature=0, **extra):
+        r = stories.completions.create(
+            model="stories260K", prompt="Once upon a time", max_tokens=4,
+            temperature=temperature, seed=3, logprobs=0,
+            extra_body={"return_tokens_as_token_ids": True}, **extra)
+        return [int(t.split(":")[1]) for t in r.choices[0].logprobs.tokens]
+
+    greedy = token_ids()
+    banned = token_ids(logit_bias={str(greedy[0]): -100})
+    assert banned[0] != greedy[0], (greedy, banned)
+    assert token_ids(logit_bias={"300": 100}) == [300] * 4
+    assert token_ids(temperature=1, logit_bias={"300": 100}) == [300] * 4
+    err = expect_status_error(
+        lambda: stories.completions.create(
+            model="stories260K", prompt="x", max_tokens=1, logit_bias={"5": 101}), 400)
+    assert "logit_bias" in str(err.body), err.body
+
+
 @check("openai: an unknown model is a 404 in OpenAI's error shape")
 def _():
     err = expect_status_error(
@@ -477,10 +497,19 @@ def _():
                 "lorax_request_input_count": "histogram", "lorax_queue_length": "gauge",
                 "lorax_batch_current_size": "gauge", "lorax_batch_current_max_tokens": "gauge",
                 "lorax_batch_inference_count": "counter",
-                "lorax_batch_inference_success": "counter"}
+                "lorax_batch_inference_success": "counter",
+                "lorax_batch_inference_failure": "counter",
+                "lorax_batch_inference_duration": "histogram",
+                "lorax_batch_next_size": "histogram", "lorax_batch_concat": "counter"}
     for name, kind in expected.items():
         assert name in families and families[name].type == kind, (name, families.get(name))
     assert families["lorax_request_success"].samples[0].value > 0
+    steps = {(s.name, s.labels.get("method")): s.value
+             for s in families["lorax_batch_inference_duration"].samples}
+    assert steps[("lorax_batch_inference_duration_count", "prefill")] > 0, steps
+    assert steps[("lorax_batch_inference_duration_count", "decode")] > 0, steps
+    sizes = {s.name: s.value for s in families["lorax_batch_next_size"].samples}
+    assert sizes["lorax_batch_next_size_count"] > 0, sizes
     failures = {s.labels["err"] for s in families["lorax_request_failure"].samples}
     assert {"validation", "download_adapter"} <= failures, failures
     loaded = {s.labels["adapter"]: s.value for s in families["lorax_adapter_loaded"].samples}

@@ -2,6 +2,8 @@
 // results that do not depend on batching.
 #include "engine/engine.h"
 
+#include <chrono>
+#include <cmath>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -121,7 +123,54 @@ TEST_F(EngineTest, RejectsRequestsItCannotServe) {
   GenerationRequest r = request({1}, 5);
   r.top_logprobs = 21;
   EXPECT_THROW(engine.add(r), Error);
+  r.top_logprobs = 0;
+  r.logit_bias = {{512, 1.0f}};  // outside the vocabulary
+  EXPECT_THROW(engine.add(r), Error);
+  r.logit_bias = {{5, 1.0f}, {5, 2.0f}};  // twice
+  EXPECT_THROW(engine.add(r), Error);
+  r.logit_bias = {{5, INFINITY}};
+  EXPECT_THROW(engine.add(r), Error);
   EXPECT_NO_THROW(engine.add(request({1, 2, 3}, 20)));
+}
+
+TEST_F(EngineTest, LogitBiasReachesTheSampler) {
+  Engine engine(*model, EngineOptions{});
+  GenerationRequest r = request({1, 403}, 6);
+  r.logit_bias = {{300, 100.0f}};
+  const uint64_t id = engine.add(r);
+  const uint64_t plain = engine.add(request({1, 403}, 6));  // a batch mate without bias
+  auto runs = run_all(engine);
+  EXPECT_EQ(runs[id].ids, std::vector<int32_t>(6, 300));
+  EXPECT_NE(runs[plain].ids, std::vector<int32_t>(6, 300));
+}
+
+// A request's queue time ends when the step that admits it begins: with room for one sequence,
+// the second request starts only in the step after the first one ends.
+TEST_F(EngineTest, OutputsSayWhenTheAdmittingStepBegan) {
+  EngineOptions one;
+  one.max_running = 1;
+  Engine engine(*model, one);
+  const uint64_t first = engine.add(request({1, 403}, 3));
+  const uint64_t second = engine.add(request({1, 403, 9}, 3));
+  std::map<uint64_t, std::vector<std::chrono::steady_clock::time_point>> started;
+  std::map<uint64_t, std::chrono::steady_clock::time_point> before_first_token;
+  std::chrono::steady_clock::time_point first_ended;
+  while (engine.has_work()) {
+    const auto before = std::chrono::steady_clock::now();
+    for (const StepOutput& o : engine.step()) {
+      started[o.request_id].push_back(o.started_at);
+      if (!before_first_token.count(o.request_id)) before_first_token[o.request_id] = before;
+      if (o.request_id == first && o.finish != FinishReason::None)
+        first_ended = std::chrono::steady_clock::now();
+    }
+  }
+  for (uint64_t id : {first, second}) {
+    ASSERT_EQ(started[id].size(), 3u);
+    for (const auto& t : started[id]) EXPECT_EQ(t, started[id][0]);  // the same on every output
+    // Admitted in the step that produced its first token (its short prompt fits one step).
+    EXPECT_GE(started[id][0], before_first_token[id]);
+  }
+  EXPECT_GT(started[second][0], first_ended);
 }
 
 TEST_F(EngineTest, SeededSamplingIsReproducible) {

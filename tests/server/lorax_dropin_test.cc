@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "server_fixture.h"
 #include "support/fixtures.h"
@@ -110,6 +111,31 @@ TEST_F(LoraxDropIn, StreamRefusalsArriveAsErrorEvents) {
   // a body that is not JSON is still refused before any stream starts
   EXPECT_EQ(server.post_raw("/generate_stream", "{").status, 400);
   EXPECT_EQ(server.post("/generate", story(2)).status, 200);
+}
+
+// x-queue-time is the wait for a place in the batch, as in LoRAX: with room for one sequence, a
+// request sent while another generates queues until that one ends, then runs briefly.
+TEST(LoraxDropInTimes, QueueTimeEndsWhenTheBatchTakesTheRequest) {
+  TestServerOptions options;
+  options.max_running = 1;
+  TestServer server(options);
+  std::thread long_one([&] {
+    const Reply r = server.post(
+        "/generate", {{"inputs", "Once"},
+                      {"parameters", {{"max_new_tokens", 480}, {"ignore_eos_token", true}}}});
+    EXPECT_EQ(r.status, 200) << r.body;
+  });
+  for (int i = 0; i < 400 && server.metric("lorax_generated_tokens_total").value_or(0) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const Reply queued =
+      server.post("/generate", {{"inputs", "Lily"}, {"parameters", {{"max_new_tokens", 2}}}});
+  long_one.join();
+  ASSERT_EQ(queued.status, 200) << queued.body;
+  const int64_t queue = std::stoll(header(queued, "x-queue-time"));
+  const int64_t inference = std::stoll(header(queued, "x-inference-time"));
+  const int64_t total = std::stoll(header(queued, "x-total-time"));
+  EXPECT_GT(queue, inference);
+  EXPECT_LE(queue + inference, total + 1);  // each rounded down to a millisecond
 }
 
 TEST_F(LoraxDropIn, ResponseHeadersSayWhatRanAndHowLong) {

@@ -127,6 +127,99 @@ TEST_F(OpenAiApiTest, ChatUsesTheTemplateAndReportsLogprobs) {
   EXPECT_EQ(reply.json["usage"]["prompt_tokens"], prompt.size());
 }
 
+// logit_bias on both OpenAI routes: +100 forces a token, -100 bans the greedy choice, greedy and
+// seeded alike; a token id outside the vocabulary is a 400 naming the field.
+TEST_F(OpenAiApiTest, LogitBiasForcesAndBansTokens) {
+  const FixtureCase c = story_case("");
+  auto completion_ids = [&](const Json& bias, double temperature) {
+    Json body = {{"prompt", c.input_ids},
+                 {"max_tokens", 4},
+                 {"temperature", temperature},
+                 {"seed", 5},
+                 {"logprobs", 0},
+                 {"logit_bias", bias},
+                 {"return_tokens_as_token_ids", true}};
+    const Reply reply = server.post("/v1/completions", body);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    std::vector<int32_t> ids;
+    for (const Json& t : reply.json["choices"][0]["logprobs"]["tokens"]) ids.push_back(id_of(t));
+    return ids;
+  };
+  const std::vector<int32_t> greedy = completion_ids(Json::object(), 0);
+  ASSERT_EQ(greedy.size(), 4u);
+  EXPECT_EQ(greedy[0], c.greedy[0]);
+  const int32_t forced = 300;
+  for (double temperature : {0.0, 1.0}) {
+    EXPECT_EQ(completion_ids({{std::to_string(forced), 100}}, temperature),
+              std::vector<int32_t>(4, forced));
+    const std::string banned = std::to_string(greedy[0]);
+    for (int32_t id : completion_ids({{banned, -100}}, temperature)) EXPECT_NE(id, greedy[0]);
+  }
+  // Chat: the forced token is the whole answer.
+  const Reply chat =
+      server.post("/v1/chat/completions", {{"messages", chat_messages()},
+                                           {"max_tokens", 3},
+                                           {"temperature", 0},
+                                           {"logprobs", true},
+                                           {"return_tokens_as_token_ids", true},
+                                           {"logit_bias", {{std::to_string(forced), 100}}}});
+  ASSERT_EQ(chat.status, 200) << chat.body;
+  const Json& content = chat.json["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 3u) << chat.body;
+  for (const Json& entry : content) EXPECT_EQ(id_of(entry["token"]), forced);
+  // Outside the vocabulary: refused before anything runs, in the OpenAI error shape.
+  const int64_t vocab = server.model->config().vocab_size;
+  const Reply bad = server.post("/v1/completions",
+                                {{"prompt", "Once"}, {"logit_bias", {{std::to_string(vocab), 5}}}});
+  ASSERT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(bad.json["error"]["param"], "logit_bias");
+  EXPECT_NE(bad.json["error"]["message"].get<std::string>().find(
+                "token id " + std::to_string(vocab) + " is outside the vocabulary"),
+            std::string::npos)
+      << bad.body;
+  const Reply range = server.post("/v1/chat/completions",
+                                  {{"messages", chat_messages()}, {"logit_bias", {{"5", -101}}}});
+  ASSERT_EQ(range.status, 400) << range.body;
+  EXPECT_EQ(range.json["error"]["param"], "logit_bias");
+}
+
+// The sequences of one request (OpenAI's n and best_of, LoRAX's best_of) share the prompt's KV
+// blocks: the first computes the prompt, the others only what follows its last full block.
+TEST_F(OpenAiApiTest, SequencesOfOneRequestComputeThePromptOnce) {
+  const int64_t block = server.service->options().engine.kv.block_size;
+  auto computed_for = [&](const std::string& text, int sequences, auto&& send) {
+    const int64_t len = int64_t(server.text->encode_prompt(text).size());
+    ASSERT_GT(len - 1, block) << "the prompt must fill a block";
+    const int64_t shared = (len - 1) / block * block;
+    const EngineStats before = server.service->stats().engine;
+    send();
+    const EngineStats after = server.service->stats().engine;
+    EXPECT_EQ(after.prompt_tokens - before.prompt_tokens, len + (sequences - 1) * (len - shared));
+    EXPECT_EQ(after.prefix_cache_hit_tokens - before.prefix_cache_hit_tokens,
+              (sequences - 1) * shared);
+  };
+  const std::string story =
+      "Once upon a time there was a little girl named Lily. She liked to play in the park with "
+      "her friends, and one day she found a shiny red ball under a big tree.";
+  computed_for(story, 3, [&] {
+    const Reply reply =
+        server.post("/v1/completions",
+                    {{"prompt", story}, {"max_tokens", 5}, {"n", 2}, {"best_of", 3}, {"seed", 9}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.json["choices"].size(), 2u);
+  });
+  const std::string other = "Tom had a small dog called Max. " + story;
+  computed_for(other, 2, [&] {
+    const Reply reply = server.post(
+        "/generate",
+        {{"inputs", other},
+         {"parameters",
+          {{"max_new_tokens", 5}, {"best_of", 2}, {"do_sample", true}, {"details", true}}}});
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.json["details"]["best_of_sequences"].size(), 1u);
+  });
+}
+
 TEST_F(OpenAiApiTest, UsageReportsPromptTokensReadFromThePrefixCache) {
   std::vector<int32_t> prompt;
   const FixtureCase c = story_case("");

@@ -47,6 +47,7 @@ TestServer::TestServer(TestServerOptions options) {
   model = CausalLM::load(dir, backend);
   ServiceOptions service_options;
   service_options.max_concurrent_requests = options.max_concurrent_requests;
+  service_options.engine.max_running = options.max_running;
   service = std::make_unique<EngineService>(*model, service_options);
   if (options.tokenizer) text = text_with_chat_template(dir);
   adapters = std::make_unique<AdapterStore>(model->config(), size_t(64) << 20);

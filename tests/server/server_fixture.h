@@ -30,6 +30,7 @@ inline constexpr const char* kTestChatTemplate =
 
 struct TestServerOptions {
   int64_t max_concurrent_requests = 64;
+  int64_t max_running = 256;  // sequences the engine runs at once
   std::optional<std::string> api_key;
   std::optional<std::string> adapter_root;
   bool tokenizer = true;

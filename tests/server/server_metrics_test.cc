@@ -100,8 +100,21 @@ TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
   EXPECT_EQ(by_series["lorax_request_max_new_tokens_sum{}"], 9);
   EXPECT_EQ(by_series["lorax_request_skipped_tokens_sum{}"], 0);
   EXPECT_EQ(by_series["lorax_request_skipped_tokens_count{}"], 9);
-  EXPECT_EQ(by_series["lorax_batch_inference_count{method=\"prefill\"}"],
-            by_series["lorax_batch_inference_success{method=\"prefill\"}"]);
+  for (const char* method : {"prefill", "decode"}) {
+    const std::string label = std::string("{method=\"") + method + "\"}";
+    EXPECT_GT(by_series["lorax_batch_inference_success" + label], 0) << method;
+    EXPECT_EQ(by_series["lorax_batch_inference_count" + label],
+              by_series["lorax_batch_inference_success" + label]);
+    EXPECT_EQ(by_series["lorax_batch_inference_failure" + label], 0);
+    EXPECT_EQ(by_series["lorax_batch_inference_duration_count" + label],
+              by_series["lorax_batch_inference_success" + label]);
+    EXPECT_GT(by_series["lorax_batch_inference_duration_sum" + label], 0) << method;
+  }
+  // Two requests, one after the other: two admissions of one each, neither joining a batch.
+  EXPECT_EQ(by_series["lorax_batch_next_size_count{}"], 2);
+  EXPECT_EQ(by_series["lorax_batch_next_size_sum{}"], 2);
+  EXPECT_EQ(by_series["lorax_batch_next_size_bucket{le=\"1\"}"], 2);
+  EXPECT_FALSE(by_series.count("lorax_batch_concat{reason=\"chunking\"}"));
   EXPECT_EQ(by_series["lorax_adapter_loaded{adapter=\"lora-ben\"}"], 1);
   EXPECT_EQ(by_series["lorax_adapter_cache_misses{adapter=\"lora-ben\"}"], 1);
   EXPECT_EQ(by_series["lorax_adapter_loaded{adapter=\"lora-beach\"}"], 0);
@@ -122,8 +135,28 @@ TEST(ServerMetrics, PrometheusTextWithCountsAndHistograms) {
         "lorax_request_duration", "lorax_request_validation_duration",
         "lorax_request_queue_duration", "lorax_request_inference_duration",
         "lorax_request_mean_time_per_token_duration", "lorax_request_input_length",
-        "lorax_request_max_new_tokens", "lorax_request_generated_tokens"})
+        "lorax_request_max_new_tokens", "lorax_request_generated_tokens", "lorax_batch_next_size"})
     expect_cumulative_buckets(samples, family);
+}
+
+// A request that arrives while another generates joins its batch: LoRAX counts that as a concat
+// (reason "chunking" when prefill is chunked, as here by default).
+TEST(ServerMetrics, ArrivalsJoiningARunningBatchAreCountedAsConcats) {
+  TestServer server;
+  std::thread long_one([&] {
+    const Reply r = server.post(
+        "/generate", {{"inputs", "Once"},
+                      {"parameters", {{"max_new_tokens", 400}, {"ignore_eos_token", true}}}});
+    EXPECT_EQ(r.status, 200) << r.body;
+  });
+  for (int i = 0; i < 400 && server.metric("lorax_generated_tokens_total").value_or(0) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const Reply joined =
+      server.post("/generate", {{"inputs", "Lily"}, {"parameters", {{"max_new_tokens", 2}}}});
+  EXPECT_EQ(joined.status, 200) << joined.body;
+  long_one.join();
+  EXPECT_EQ(server.metric("lorax_batch_concat{reason=\"chunking\"}"), 1.0);
+  EXPECT_EQ(server.metric("lorax_batch_next_size_count"), 2.0);
 }
 
 TEST(ServerMetrics, ClientDisconnectingMidStreamFreesItsBlocks) {

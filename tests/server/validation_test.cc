@@ -188,9 +188,16 @@ TEST(OpenAiValidation, CompletionPromptsAndLogprobs) {
 
 TEST(OpenAiValidation, AcceptsChoicesAndLoraxExtensions) {
   auto r =
-      parse_completion(Json::parse(R"({"prompt": "a", "n": 2, "best_of": 3, "logit_bias": {"7": 0},
-                      "adapter_source": "local", "api_token": "t", "ignore_eos_token": true})"),
+      parse_completion(Json::parse(R"({"prompt": "a", "n": 2, "best_of": 3, "logit_bias": {"7": 0,
+                      "12": -100, "3": 2.5}, "adapter_source": "local", "api_token": "t",
+                      "ignore_eos_token": true})"),
                        limits());
+  // Biases of 0 change nothing and are dropped; the others keep their ids (keys in JSON order).
+  ASSERT_EQ(r.spec.logit_bias.size(), 2u);
+  EXPECT_EQ(r.spec.logit_bias[0].id, 12);
+  EXPECT_EQ(r.spec.logit_bias[0].bias, -100.0f);
+  EXPECT_EQ(r.spec.logit_bias[1].id, 3);
+  EXPECT_EQ(r.spec.logit_bias[1].bias, 2.5f);
   EXPECT_EQ(r.choices.n, 2);
   EXPECT_EQ(r.choices.best_of, 3);
   EXPECT_EQ(r.spec.adapter.source, AdapterSpec::Source::Local);
@@ -215,7 +222,21 @@ TEST(OpenAiValidation, Rejections) {
   EXPECT_NE(completion(R"({"prompt": "a", "best_of": 2, "stream": true})")
                 .find("must equal `n` when streaming"),
             std::string::npos);
-  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"5": 10}})").find("biases of 0"),
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"5": 101}})")
+                .find("`logit_bias` values must be between -100 and 100, got 101 for token 5"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"x7": 1}})")
+                .find("keys must be token ids (non-negative integers), got \"x7\""),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"-1": 1}})").find("got \"-1\""),
+            std::string::npos);
+  EXPECT_NE(
+      completion(R"({"prompt": "a", "logit_bias": {"7": 1, "07": 2}})").find("names token 7 twice"),
+      std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": {"7": "up"}})")
+                .find("values must be numbers, got \"up\" for token 7"),
+            std::string::npos);
+  EXPECT_NE(completion(R"({"prompt": "a", "logit_bias": [1]})").find("must be an object"),
             std::string::npos);
   EXPECT_NE(completion(R"({"prompt": "a", "adapter_source": "s3"})").find("adapter_source"),
             std::string::npos);

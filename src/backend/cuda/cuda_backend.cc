@@ -387,10 +387,12 @@ std::vector<TokenLogprob> CudaBackend::sample(const Tensor& logits,
   for (size_t first = 0; first < rows.size(); first += size_t(kSampleChunk)) {
     const size_t n = std::min(rows.size() - first, size_t(kSampleChunk));
     // Parameters, then the histories the penalties read (only for rows that have penalties),
-    // then the allowed-token masks of structured rows, all in one upload.
+    // then the allowed-token masks of structured rows, then the rows' logit biases, all in one
+    // upload.
     std::vector<cuda::DeviceSampleRow> params(n);
     std::vector<int32_t> histories;
     std::vector<uint32_t> masks;
+    std::vector<LogitBias> biases;
     for (size_t r = 0; r < n; ++r) {
       const SampleRow& row = rows[first + r];
       cuda::DeviceSampleRow& p = params[r];
@@ -417,10 +419,17 @@ std::vector<TokenLogprob> CudaBackend::sample(const Tensor& logits,
         masks.insert(masks.end(), row.allowed.begin(), row.allowed.end());
         p.mask_words = int32_t(row.allowed.size());
       }
+      p.bias_begin = int32_t(biases.size());
+      if (row.forced_id < 0) {
+        biases.insert(biases.end(), row.logit_bias.begin(), row.logit_bias.end());
+        p.bias_len = int32_t(row.logit_bias.size());
+      }
     }
     const size_t param_bytes = n * sizeof(cuda::DeviceSampleRow);
     const size_t history_bytes = histories.size() * sizeof(int32_t);
-    const size_t up_bytes = param_bytes + history_bytes + masks.size() * sizeof(uint32_t);
+    const size_t mask_bytes = masks.size() * sizeof(uint32_t);
+    const size_t bias_bytes = biases.size() * sizeof(LogitBias);
+    const size_t up_bytes = param_bytes + history_bytes + mask_bytes + bias_bytes;
     if (sample_host_.nbytes() < up_bytes) {
       const int64_t bytes = int64_t(std::max<size_t>(up_bytes * 2, 1 << 16));
       sample_host_ = alloc_pinned({bytes}, DType::U8);
@@ -428,8 +437,9 @@ std::vector<TokenLogprob> CudaBackend::sample(const Tensor& logits,
     }
     std::memcpy(sample_host_.raw(), params.data(), param_bytes);
     std::memcpy(sample_host_.data<char>() + param_bytes, histories.data(), history_bytes);
-    std::memcpy(sample_host_.data<char>() + param_bytes + history_bytes, masks.data(),
-                masks.size() * sizeof(uint32_t));
+    std::memcpy(sample_host_.data<char>() + param_bytes + history_bytes, masks.data(), mask_bytes);
+    std::memcpy(sample_host_.data<char>() + param_bytes + history_bytes + mask_bytes,
+                biases.data(), bias_bytes);
     Tensor up_src = sample_host_.rows(0, int64_t(up_bytes));
     Tensor up_dst = sample_dev_.rows(0, int64_t(up_bytes));
     copy(up_src, up_dst);
@@ -451,6 +461,8 @@ std::vector<TokenLogprob> CudaBackend::sample(const Tensor& logits,
         reinterpret_cast<const cuda::DeviceSampleRow*>(sample_dev_.raw()),
         reinterpret_cast<const int32_t*>(sample_dev_.data<char>() + param_bytes),
         reinterpret_cast<const uint32_t*>(sample_dev_.data<char>() + param_bytes + history_bytes),
+        reinterpret_cast<const LogitBias*>(sample_dev_.data<char>() + param_bytes + history_bytes +
+                                           mask_bytes),
         ids, logprobs, top_ids, top_lp, sampling_scratch_.data(), sampling_scratch_.bytes(),
         stream());
     Tensor down_src = results_dev_.rows(0, int64_t(result_bytes));

@@ -104,7 +104,7 @@ class CudaBackend final : public Backend {
 
   // Sampling staging: the rows' parameters and histories go up in one copy each, the results
   // come back in one.
-  Tensor sample_host_, sample_dev_;    // bytes: DeviceSampleRow rows, then histories
+  Tensor sample_host_, sample_dev_;    // bytes: DeviceSampleRow rows, histories, biases
   Tensor results_host_, results_dev_;  // bytes: ids, logprobs, top ids, top logprobs
 };
 

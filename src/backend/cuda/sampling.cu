@@ -302,9 +302,22 @@ __device__ bool penalised(const DeviceSampleRow& p) {
   return p.repetition_penalty != 1.0f || p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f;
 }
 
-// Step 2 into w.
+// Step 2 into w: the biased logits first (when the row has a bias), then the mask and the
+// penalties.
 __device__ void working_logits(const float* raw, int n, const DeviceSampleRow& p, RowMask mask,
-                               const int32_t* histories, uint32_t* marks, float* w) {
+                               const int32_t* histories, const LogitBias* biases, uint32_t* marks,
+                               float* w) {
+  const bool biased = p.bias_len > 0;
+  if (biased) {
+    for (int i = threadIdx.x; i < n; i += kThreads) w[i] = raw[i];
+    __syncthreads();
+    for (int b = threadIdx.x; b < p.bias_len; b += kThreads) {  // distinct ids: no two writers
+      const LogitBias bias = biases[p.bias_begin + b];
+      if (bias.id >= 0 && bias.id < n) w[bias.id] = sm::add(w[bias.id], bias.bias);
+    }
+    __syncthreads();
+  }
+  const float* source = biased ? w : raw;
   const bool penalise = penalised(p);
   if (penalise) {
     for (int i = threadIdx.x; i < n; i += kThreads) marks[i] = 0;
@@ -318,7 +331,7 @@ __device__ void working_logits(const float* raw, int n, const DeviceSampleRow& p
     __syncthreads();
   }
   for (int i = threadIdx.x; i < n; i += kThreads) {
-    float v = mask.logit(raw, i);
+    float v = mask.logit(source, i);  // each thread reads and writes only its own i
     if (penalise) {
       const uint32_t m = marks[i];
       v = sm::penalise(v, (m & 1u) != 0, int32_t(m >> 1), p.repetition_penalty, p.frequency_penalty,
@@ -335,7 +348,8 @@ __device__ bool is_sampled(const DeviceSampleRow& p) {
 
 __global__ void __launch_bounds__(kThreads)
     prepare_rows(const float* logits, int64_t vocab, const DeviceSampleRow* params,
-                 const int32_t* histories, const uint32_t* masks, Workspace ws, int key_shift,
+                 const int32_t* histories, const uint32_t* masks, const LogitBias* biases,
+                 Workspace ws, int key_shift,
                  int32_t* ids, float* logprobs, int32_t* top_ids, float* top_logprobs) {
   __shared__ Scratch scratch;
   const int row = blockIdx.x;
@@ -356,7 +370,7 @@ __global__ void __launch_bounds__(kThreads)
     }
   } else {
     float* w = ws.w + base;
-    working_logits(raw, n, p, mask, histories, ws.marks + base, w);
+    working_logits(raw, n, p, mask, histories, biases, ws.marks + base, w);
     if (!is_sampled(p)) {  // step 3
       const Candidate best = best_after(w, n, Candidate{0.0f, -1}, scratch);
       if (threadIdx.x == 0) {
@@ -519,7 +533,8 @@ size_t sampling_workspace_bytes(int max_rows, int64_t vocab) {
 }
 
 void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow* rows_params,
-            const int32_t* histories, const uint32_t* masks, int32_t* ids, float* logprobs,
+            const int32_t* histories, const uint32_t* masks, const LogitBias* biases,
+            int32_t* ids, float* logprobs,
             int32_t* top_ids, float* top_logprobs, void* workspace, size_t workspace_bytes,
             cudaStream_t stream) {
   if (rows <= 0) return;
@@ -531,7 +546,8 @@ void sample(const float* logits, int rows, int64_t vocab, const DeviceSampleRow*
   LORAX_CHECK(needed <= workspace_bytes, "sampling ", rows, " rows of ", vocab, " logits needs ",
               needed, " workspace bytes, got ", workspace_bytes);
   const int key_shift = id_bits(vocab);
-  prepare_rows<<<rows, kThreads, 0, stream>>>(logits, vocab, rows_params, histories, masks, ws,
+  prepare_rows<<<rows, kThreads, 0, stream>>>(logits, vocab, rows_params, histories, masks, biases,
+                                              ws,
                                               key_shift, ids, logprobs, top_ids, top_logprobs);
   LORAX_CUDA_CHECK_LAUNCH();
   cub::DoubleBuffer<uint64_t> keys(ws.keys[0], ws.keys[1]);
