@@ -11,11 +11,14 @@
 //         Warp w computes rank rows k = w, w + 8, ... of the slot's A: lanes stride along `in`
 //         reading A[k, :] and the tile's x rows contiguously (coalesced), each A element read
 //         once per tile and used for all 8 rows; a warp sum gives scratch[r, s, k] (f32).
+//         Lanes read 16 bytes at a time when `in` and the pointers allow it.
 // expand  grid (segments, tile blocks, slices * column chunks), block 128, tiles of 16 rows.
 //         The block owns 128 columns of one slice: per chunk of 64 rank columns it stages
 //         B[o0:o0+128, k0:k0+64] (one contiguous, coalesced run of B when rank <= 64) and the
 //         tile's scratch into shared memory, then thread o accumulates its column for all 16
-//         rows and adds scale * acc into y, rounding to act once.
+//         rows and adds scale * acc into y, rounding to act once. When the rank fits one chunk
+//         in whole 16-byte packs (ranks 8, 16, 32, 64 in bf16), thread o reads its row of B
+//         straight into registers instead, and only the scratch tile is staged.
 //
 // Rows outside every segment (base rows) are never visited. A slice whose rank for the slot
 // is 0 exits at once. Slices, segments, tiles and column chunks write disjoint parts of y, so
@@ -57,18 +60,44 @@ __device__ __forceinline__ float* scratch_at(float* scratch, int64_t row, int sl
   return scratch + (row * kMaxLoraSlices + slice) * max_rank;
 }
 
-// One rank row k of A against up to kShrinkRows rows of x starting at x_rows (nr valid).
+// Elements of T in one 16-byte load.
 template <typename T>
-__device__ void shrink_rank_row(const T* x_rows, const T* a_row, int64_t in, int nr,
+constexpr int kPack = 16 / int(sizeof(T));
+
+__device__ __forceinline__ bool aligned16(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+// One rank row k of A against up to kShrinkRows rows of x starting at x_rows (nr valid). With
+// `vec` (in a multiple of the pack, both rows 16-byte aligned) every lane reads 16 bytes of A
+// and of each x row per step, so a warp streams 512 contiguous bytes of A per load instead of
+// 64: the decode case (one row per adapter) is all A, and its speed is the load width.
+template <typename T>
+__device__ void shrink_rank_row(const T* x_rows, const T* a_row, int64_t in, int nr, bool vec,
                                 float (&acc)[kShrinkRows]) {
   const int lane = threadIdx.x % 32;
 #pragma unroll
   for (int j = 0; j < kShrinkRows; ++j) acc[j] = 0.0f;
-  for (int64_t i = lane; i < in; i += 32) {
-    const float a = to_f32(a_row[i]);
+  if (vec) {
+    constexpr int P = kPack<T>;
+    for (int64_t i = int64_t(lane) * P; i < in; i += 32 * P) {
+      const Pack<T, P> a = load_pack<T, P>(a_row + i);
 #pragma unroll
-    for (int j = 0; j < kShrinkRows; ++j)
-      if (j < nr) acc[j] += to_f32(x_rows[j * in + i]) * a;
+      for (int j = 0; j < kShrinkRows; ++j) {
+        if (j < nr) {
+          const Pack<T, P> xv = load_pack<T, P>(x_rows + j * in + i);
+#pragma unroll
+          for (int e = 0; e < P; ++e) acc[j] += to_f32(xv.v[e]) * to_f32(a.v[e]);
+        }
+      }
+    }
+  } else {
+    for (int64_t i = lane; i < in; i += 32) {
+      const float a = to_f32(a_row[i]);
+#pragma unroll
+      for (int j = 0; j < kShrinkRows; ++j)
+        if (j < nr) acc[j] += to_f32(x_rows[j * in + i]) * a;
+    }
   }
 #pragma unroll
   for (int j = 0; j < kShrinkRows; ++j) acc[j] = warp_sum(acc[j]);
@@ -87,6 +116,7 @@ __global__ void __launch_bounds__(kShrinkThreads)
   if (rank <= 0) return;
   const int64_t end = segs.start[seg + 1];
   const T* a = static_cast<const T*>(table.a[slot]);
+  const bool vec = in % kPack<T> == 0 && aligned16(a) && aligned16(x);
   const int warp = threadIdx.x / 32;
   const int num_warps = blockDim.x / 32;
   const int lane = threadIdx.x % 32;
@@ -96,7 +126,7 @@ __global__ void __launch_bounds__(kShrinkThreads)
     const int nr = int(min(int64_t(kShrinkRows), end - r0));
     for (int k = warp; k < rank; k += num_warps) {
       float acc[kShrinkRows];
-      shrink_rank_row<T>(x + r0 * in, a + int64_t(k) * in, in, nr, acc);
+      shrink_rank_row<T>(x + r0 * in, a + int64_t(k) * in, in, nr, vec, acc);
       if (lane == 0) {
 #pragma unroll
         for (int j = 0; j < kShrinkRows; ++j)
@@ -116,6 +146,17 @@ struct ExpandTiles {
 
 // Stages B[o0 + c, k0 + k] (c < cols, k < kc) and scratch[r0 + j, s, k0 + k], zero for the
 // rows j >= nr past the segment's end (their sums are never stored; zeros keep them defined).
+// Stages scratch[r0 + j, slice, k0 + k] (k < kc) into tiles.s, zero for rows j >= nr.
+__device__ void stage_shrink_tile(const float* scratch, int64_t r0, int nr, int slice,
+                                  int max_rank, int k0, int kc, ExpandTiles& tiles) {
+  for (int idx = threadIdx.x; idx < kExpandRows * kc; idx += blockDim.x) {
+    const int j = idx / kc;
+    const int k = idx % kc;
+    tiles.s[j][k] =
+        j < nr ? scratch[((r0 + j) * kMaxLoraSlices + slice) * max_rank + k0 + k] : 0.0f;
+  }
+}
+
 template <typename T>
 __device__ void stage_expand_tiles(const T* b, int rank, int64_t o0, int cols, int k0, int kc,
                                    const float* scratch, int64_t r0, int nr, int slice,
@@ -125,12 +166,7 @@ __device__ void stage_expand_tiles(const T* b, int rank, int64_t o0, int cols, i
     const int k = idx % kc;
     tiles.b[c][k] = to_f32(b[(o0 + c) * rank + k0 + k]);
   }
-  for (int idx = threadIdx.x; idx < kExpandRows * kc; idx += blockDim.x) {
-    const int j = idx / kc;
-    const int k = idx % kc;
-    tiles.s[j][k] =
-        j < nr ? scratch[((r0 + j) * kMaxLoraSlices + slice) * max_rank + k0 + k] : 0.0f;
-  }
+  stage_shrink_tile(scratch, r0, nr, slice, max_rank, k0, kc, tiles);
 }
 
 template <typename T, typename Y>
@@ -157,10 +193,34 @@ __global__ void __launch_bounds__(kExpandCols)
   const int o = threadIdx.x;
   Y* y_cols = y + slice.column + o0 + o;
 
+  // Ranks up to one chunk that fill whole 16-byte packs: each thread reads its own row of B
+  // straight into registers (a warp's rows are one contiguous run of B), only the shrink results
+  // go through shared memory.
+  constexpr int P = kPack<T>;
+  const bool direct = rank <= kExpandRankChunk && rank % P == 0 && aligned16(b);
   for (int64_t r0 = first; r0 < end; r0 += int64_t(gridDim.y) * kExpandRows) {
     const int nr = int(min(int64_t(kExpandRows), end - r0));
     float acc[kExpandRows] = {};
-    for (int k0 = 0; k0 < rank; k0 += kExpandRankChunk) {
+    if (direct) {
+      __syncthreads();  // the previous tile's shrink results are no longer read
+      stage_shrink_tile(scratch, r0, nr, s, max_rank, 0, rank, tiles);
+      __syncthreads();
+      if (o < cols) {
+        const T* b_row = b + (o0 + o) * rank;
+#pragma unroll
+        for (int q = 0; q < kExpandRankChunk / P; ++q) {
+          if (q * P >= rank) break;
+          const Pack<T, P> bv = load_pack<T, P>(b_row + q * P);
+#pragma unroll
+          for (int e = 0; e < P; ++e) {
+            const float bk = to_f32(bv.v[e]);
+#pragma unroll
+            for (int j = 0; j < kExpandRows; ++j) acc[j] += tiles.s[j][q * P + e] * bk;
+          }
+        }
+      }
+    }
+    for (int k0 = 0; !direct && k0 < rank; k0 += kExpandRankChunk) {
       const int kc = min(kExpandRankChunk, rank - k0);
       __syncthreads();  // the previous chunk's tiles are no longer read
       stage_expand_tiles<T>(b, rank, o0, cols, k0, kc, scratch, r0, nr, s, max_rank, tiles);
