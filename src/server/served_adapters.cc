@@ -38,7 +38,9 @@ std::shared_ptr<const LoraAdapter> ServedAdapters::fetch(const std::string& labe
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const LoraAdapter> adapter;
   try {
-    adapter = dir ? store_.get_unregistered(key, *dir) : store_.get(key);
+    // Adapters found under the root read no file outside it; registered ones, none outside
+    // their own directories unless the operator allowed it.
+    adapter = dir ? store_.get_unregistered(key, *dir, *root_) : store_.get(key);
   } catch (const Error& e) {
     throw load_failure(e);
   }
