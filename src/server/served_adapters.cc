@@ -66,6 +66,7 @@ std::optional<ResolvedAdapter> ServedAdapters::pinned(const std::string& name) {
 }
 
 void ServedAdapters::preload(const std::string& id) {
+  check_adapter_name(id, "adapter_id");
   std::shared_ptr<const LoraAdapter> adapter;
   if (store_.is_registered(id)) {
     adapter = fetch(id, id, std::nullopt);
@@ -83,6 +84,7 @@ void ServedAdapters::preload(const std::string& id) {
 ResolvedAdapter ServedAdapters::resolve(const AdapterSpec& spec, ApiFlavor flavor) {
   if (!spec.id) return {nullptr, "base"};
   const std::string& id = *spec.id;
+  check_adapter_name(id, flavor == ApiFlavor::OpenAi ? "model" : "adapter_id");
   if (spec.source == AdapterSpec::Source::Local) {
     if (!root_)
       throw ApiError(ErrorKind::Validation,
@@ -114,6 +116,8 @@ std::string ServedAdapters::label(const AdapterSpec& spec) const {
 
 void ServedAdapters::load(const std::string& name, const std::string& path) {
   if (name.empty()) throw ApiError(ErrorKind::Validation, "`lora_name` must not be empty");
+  check_adapter_name(name, "lora_name");
+  check_adapter_name(path, "lora_path");
   if (!root_)
     throw ApiError(ErrorKind::Validation,
                    "loading adapters at run time needs --adapter-root: paths must lie under it",
@@ -141,6 +145,7 @@ void ServedAdapters::load(const std::string& name, const std::string& path) {
 }
 
 void ServedAdapters::unload(const std::string& name) {
+  check_adapter_name(name, "lora_name");
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = pinned_.find(name);
   if (it == pinned_.end())
