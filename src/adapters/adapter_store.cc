@@ -59,16 +59,23 @@ std::shared_ptr<const LoraAdapter> AdapterStore::get(const std::string& id) {
     dir = known->second;
     if (auto cached = find_cached(id)) return cached;
   }
-  return load_and_cache(id, dir, /*check_registration=*/true);
+  LoraAdapter::Files files;
+  files.max_file_bytes = limits_.max_file_bytes;
+  files.follow_symlinks_anywhere = limits_.allow_registered_symlinks;
+  return load_and_cache(id, dir, files, /*check_registration=*/true);
 }
 
 std::shared_ptr<const LoraAdapter> AdapterStore::get_unregistered(const std::string& id,
-                                                                  const std::string& dir) {
+                                                                  const std::string& dir,
+                                                                  const std::string& root) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto cached = find_cached(id)) return cached;
   }
-  return load_and_cache(id, dir, /*check_registration=*/false);
+  LoraAdapter::Files files;
+  files.max_file_bytes = limits_.max_file_bytes;
+  files.root = root;
+  return load_and_cache(id, dir, files, /*check_registration=*/false);
 }
 
 std::shared_ptr<const LoraAdapter> AdapterStore::find_cached(const std::string& id) {
@@ -82,10 +89,11 @@ std::shared_ptr<const LoraAdapter> AdapterStore::find_cached(const std::string& 
 
 std::shared_ptr<const LoraAdapter> AdapterStore::load_and_cache(const std::string& id,
                                                                 const std::string& dir,
+                                                                const LoraAdapter::Files& files,
                                                                 bool check_registration) {
-  auto adapter = LoraAdapter::load(id, dir, base_, limits_.max_file_bytes);
-  LORAX_CHECK(adapter->nbytes() <= budget_, "adapter '", id, "' needs ", adapter->nbytes(),
-              " bytes, more than the adapter memory budget (", budget_, ")");
+  auto adapter = LoraAdapter::load(id, dir, base_, files);
+  LORAX_CHECK(adapter->nbytes() <= budget_, "adapter '", printable(id), "' needs ",
+              adapter->nbytes(), " bytes, more than the adapter memory budget (", budget_, ")");
   std::lock_guard<std::mutex> lock(mutex_);
   for (const Entry& e : lru_)
     if (e.id == id) return e.adapter;  // another thread loaded it meanwhile

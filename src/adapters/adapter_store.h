@@ -24,6 +24,9 @@ struct AdapterLimits {
   size_t max_cached_adapters = 1024;
   // adapter_model.safetensors larger than this is refused before it is read.
   uint64_t max_file_bytes = kDefaultMaxAdapterFileBytes;
+  // Registered adapters' files may be symlinks leading out of their directories
+  // (--allow-adapter-symlinks). Adapters found under an adapter root never may.
+  bool allow_registered_symlinks = false;
 };
 
 class AdapterStore {
@@ -43,9 +46,10 @@ class AdapterStore {
   std::shared_ptr<const LoraAdapter> get(const std::string& id);
   // An adapter named by a request rather than registered (adapter_source "local"): loaded from
   // `dir` and cached under `id`, but never registered, so forgetting it on eviction leaves
-  // nothing behind and the store stays bounded however many directories clients name.
-  std::shared_ptr<const LoraAdapter> get_unregistered(const std::string& id,
-                                                      const std::string& dir);
+  // nothing behind and the store stays bounded however many directories clients name. No file
+  // of it may lead outside `root` (the adapter root; empty: `dir` itself), symlinks included.
+  std::shared_ptr<const LoraAdapter> get_unregistered(const std::string& id, const std::string& dir,
+                                                      const std::string& root = {});
 
   size_t cached_bytes() const;
   std::vector<std::string> cached() const;  // most recently used first
@@ -63,6 +67,7 @@ class AdapterStore {
   // Loads outside the lock, then caches; with `check_registration` only while `id` is still
   // registered to `dir` (a re-registration meanwhile wins).
   std::shared_ptr<const LoraAdapter> load_and_cache(const std::string& id, const std::string& dir,
+                                                    const LoraAdapter::Files& files,
                                                     bool check_registration);
   void evict_beyond_budget();  // caller holds mutex_
 

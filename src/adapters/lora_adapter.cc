@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "io/confined_file.h"
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
 
@@ -188,14 +190,43 @@ void check_target_names(const AdapterConfig& c) {
   }
 }
 
-Tensor widened(const Tensor& t) {
-  if (t.dtype() == DType::F32) return t.clone();
-  Tensor out = Tensor::empty(t.shape(), DType::F32);
+// The tensor widened to f32 in one pass that also refuses NaN and infinite values (which would
+// turn every token's logits into NaN) and measures the largest |value| into `max_abs`.
+Tensor widened_finite(const Tensor& t, const std::string& where, const std::string& tensor,
+                      double& max_abs) {
+  Tensor out = t.dtype() == DType::F32 ? t.clone() : Tensor::empty(t.shape(), DType::F32);
+  float* values = out.data<float>();
+  float largest = 0.0f;
   for (int64_t i = 0; i < t.numel(); ++i) {
-    const uint16_t bits = t.data<uint16_t>()[i];
-    out.data<float>()[i] = t.dtype() == DType::BF16 ? bf16_to_f32(bits) : f16_to_f32(bits);
+    if (t.dtype() != DType::F32) {
+      const uint16_t bits = t.data<uint16_t>()[i];
+      values[i] = t.dtype() == DType::BF16 ? bf16_to_f32(bits) : f16_to_f32(bits);
+    }
+    const float v = std::fabs(values[i]);
+    if (!(v <= std::numeric_limits<float>::max()))
+      fail(where, ": tensor '", tensor, "' holds ", std::isnan(v) ? "NaN" : "an infinite value",
+           " (element ", i, "); an adapter's weights must be finite");
+    largest = std::max(largest, v);
   }
+  max_abs = largest;
   return out;
+}
+
+// Refuses a projection's scale, and weights, that could overflow float32 outputs from finite
+// inputs (see kMaxLoraScale and kMaxLoraGain).
+void check_gain(const std::string& where, const std::string& module, const char* alpha_source,
+                double alpha, int64_t r, double scale, int64_t in, double max_a, double max_b) {
+  LORAX_CHECK(std::isfinite(scale) && std::fabs(scale) <= kMaxLoraScale, where, ": ", alpha_source,
+              " ", alpha, " with rank ", r, " gives '", module, "' the scale ", scale,
+              "; |scale| must be at most ", kMaxLoraScale);
+  const double to_rank = double(in) * max_a;
+  const double gain = std::fabs(scale) * double(r) * max_b * to_rank;
+  const std::string tensor = "base_model.model." + module + ".lora_";
+  LORAX_CHECK(to_rank <= kMaxLoraGain, where, ": tensor '", tensor, "A.weight' has values up to ",
+              max_a, ": its outputs could overflow float32");
+  LORAX_CHECK(gain <= kMaxLoraGain, where, ": tensor '", tensor, "B.weight' (values up to ", max_b,
+              ") with lora_A values up to ", max_a, " and scale ", scale,
+              " could overflow float32 outputs (gain ", gain, " > ", kMaxLoraGain, ")");
 }
 
 // Splits "base_model.model.<module>.lora_A.weight" into module and "A"/"B".
@@ -211,6 +242,49 @@ std::optional<std::pair<std::string, char>> parse_tensor_name(const std::string&
   return std::nullopt;
 }
 
+// How messages name an adapter: by its id (printable), never by where it lives on the server.
+std::string adapter_label(const std::string& name) {
+  return "adapter '" + printable(name) + "'";
+}
+
+// An adapter's directory, its files opened by their names in it: beneath the confining root
+// (symlinks that stay inside it are followed), or anywhere symlinks lead when allowed. Errors
+// name the file as it is named in the adapter's directory.
+class AdapterDir {
+ public:
+  AdapterDir(const std::string& where, const std::string& dir, const LoraAdapter::Files& files)
+      : where_(where), dir_(dir), files_(files) {
+    if (files_.follow_symlinks_anywhere) return;
+    root_ = files_.root.empty() ? dir_ : files_.root;
+    std::error_code error;
+    const fs::path base = fs::canonical(root_, error);
+    LORAX_CHECK(!error, where_, ": its directory cannot be read: ", error.message());
+    const fs::path real = fs::canonical(dir_, error);
+    LORAX_CHECK(!error && fs::is_directory(real), where_, ": not a directory");
+    subdir_ = real.lexically_relative(base);
+    LORAX_CHECK(!subdir_.empty() && *subdir_.begin() != "..", where_,
+                ": its directory lies outside the adapter root");
+  }
+
+  std::optional<FileHandle> open(const std::string& file) const {
+    try {
+      if (files_.follow_symlinks_anywhere)
+        return open_regular_file((fs::path(dir_) / file).string(), file);
+      const fs::path relative = subdir_ == "." ? fs::path(file) : subdir_ / file;
+      return open_beneath(root_, relative.string());
+    } catch (const Error& e) {
+      fail(where_, ": ", e.what());
+    }
+  }
+
+ private:
+  const std::string& where_;
+  const std::string& dir_;
+  const LoraAdapter::Files& files_;
+  std::string root_;
+  fs::path subdir_;
+};
+
 // adapter_config.json is a few hundred bytes; a rank_pattern for every module of a large model
 // is still far below this.
 constexpr size_t kMaxAdapterConfigBytes = size_t{16} << 20;
@@ -219,35 +293,38 @@ constexpr size_t kMaxAdapterConfigBytes = size_t{16} << 20;
 
 std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
                                                      const std::string& dir,
-                                                     const ModelConfig& base,
-                                                     uint64_t max_file_bytes) {
+                                                     const ModelConfig& base, const Files& files) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string where = "adapter '" + name + "' (" + dir + ")";
-  LORAX_CHECK(fs::is_directory(dir), where, ": not a directory");
-  const fs::path config_path = fs::path(dir) / "adapter_config.json";
-  const fs::path weights_path = fs::path(dir) / "adapter_model.safetensors";
-  LORAX_CHECK(fs::exists(config_path), where, ": no adapter_config.json");
-  if (!fs::exists(weights_path)) {
-    LORAX_CHECK(!fs::exists(fs::path(dir) / "adapter_model.bin"), where,
+  const std::string where = adapter_label(name);
+  const AdapterDir adapter_dir(where, dir, files);
+  const auto config_file = adapter_dir.open("adapter_config.json");
+  LORAX_CHECK(config_file, where, ": no adapter_config.json");
+  const auto weights_file = adapter_dir.open("adapter_model.safetensors");
+  if (!weights_file) {
+    LORAX_CHECK(!adapter_dir.open("adapter_model.bin"), where,
                 ": only adapter_model.bin (a pickle) is present; convert it to "
                 "adapter_model.safetensors");
     fail(where, ": no adapter_model.safetensors");
   }
-  std::error_code error;
-  const uintmax_t file_bytes = fs::file_size(weights_path, error);
-  LORAX_CHECK(!error, where, ": cannot read adapter_model.safetensors: ", error.message());
-  LORAX_CHECK(file_bytes <= max_file_bytes, where, ": adapter_model.safetensors is ", file_bytes,
-              " bytes, more than the ", max_file_bytes, " an adapter may have");
+  const uint64_t file_bytes = file_size(*weights_file);
+  LORAX_CHECK(file_bytes <= files.max_file_bytes, where, ": adapter_model.safetensors is ",
+              file_bytes, " bytes, more than the ", files.max_file_bytes, " an adapter may have");
   std::string config_text;
-  SafetensorsFile file = [&] {
+  std::map<std::string, std::string> prompt_files;
+  SafetensorsFile weights = [&] {
     try {
-      config_text = read_text_file(config_path.string(), kMaxAdapterConfigBytes);
-      return SafetensorsFile::open(weights_path.string());
+      config_text = read_all(*config_file, "adapter_config.json", kMaxAdapterConfigBytes);
+      for (const char* side : {"tokenizer_config.json", "generation_config.json",
+                               "chat_template.json", "chat_template.jinja"})
+        if (const auto file = adapter_dir.open(side))
+          prompt_files[side] = read_all(*file, side, kMaxAdapterConfigBytes);
+      return SafetensorsFile::parse(MappedFile::map(*weights_file, "adapter_model.safetensors"));
     } catch (const Error& e) {
       fail(where, ": ", e.what());
     }
   }();
-  auto adapter = parse(name, dir, config_text, file, base);
+  auto adapter = build(name, dir, config_text, weights, base);
+  adapter->prompt_files_ = std::move(prompt_files);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   log_info("loaded adapter '", name, "' from ", dir, ": ", adapter->projections_,
@@ -261,26 +338,33 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
                                                       std::string_view config_json,
                                                       const SafetensorsFile& file,
                                                       const ModelConfig& base) {
-  const std::string where = "adapter '" + name + "' (" + dir + ")";
+  return build(name, dir, config_json, file, base);
+}
+
+std::shared_ptr<LoraAdapter> LoraAdapter::build(const std::string& name, const std::string& dir,
+                                                std::string_view config_json,
+                                                const SafetensorsFile& file,
+                                                const ModelConfig& base) {
+  const std::string where = adapter_label(name);
   json raw;
   try {
     raw = json::parse(config_json);
-  } catch (const json::exception& e) {
-    fail(where, ": adapter_config.json is malformed JSON: ", e.what());
+  } catch (const json::parse_error& e) {
+    fail(where, ": adapter_config.json is malformed JSON (error at byte ", e.byte, ")");
   }
-  const AdapterConfig config = parse_config(raw, where + " adapter_config.json");
+  const AdapterConfig config = parse_config(raw, where + ": adapter_config.json");
   check_target_names(config);
 
   std::map<std::string, std::pair<std::optional<Tensor>, std::optional<Tensor>>> pairs;
   for (const auto& tensor : file.names()) {
     if (tensor.ends_with(".base_layer.weight")) continue;  // PEFT's copy of the base weight
     const auto parsed = parse_tensor_name(tensor);
-    LORAX_CHECK(parsed, where, ": unsupported tensor '", tensor,
+    LORAX_CHECK(parsed, where, ": unsupported tensor '", printable(tensor),
                 "' (only lora_A/lora_B weights of linear projections are supported)");
     const Tensor t = file.get(tensor);
     LORAX_CHECK(is_float(t.dtype()) && t.dtype() != DType::F8E4M3 && t.dtype() != DType::F8E5M2 &&
                     t.ndim() == 2,
-                where, ": tensor '", tensor, "' must be a 2-D f32/bf16/f16 matrix, got ",
+                where, ": tensor '", printable(tensor), "' must be a 2-D f32/bf16/f16 matrix, got ",
                 t.describe());
     auto& slot = pairs[parsed->first];
     (parsed->second == 'A' ? slot.first : slot.second) = t;
@@ -306,8 +390,8 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
                 (it == pairs.end() || !it->second.first) ? "A" : "B", ".weight'");
     ++used;
     const int64_t r = pattern_value(config.rank_pattern, m.path, where).value_or(config.r);
-    const double alpha =
-        pattern_value(config.alpha_pattern, m.path, where).value_or(config.lora_alpha);
+    const std::optional<double> own_alpha = pattern_value(config.alpha_pattern, m.path, where);
+    const double alpha = own_alpha.value_or(config.lora_alpha);
     const Tensor& a = *it->second.first;
     const Tensor& b = *it->second.second;
     LORAX_CHECK(a.shape() == Shape({r, m.in}), where, ": tensor 'base_model.model.", m.path,
@@ -316,10 +400,14 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::parse(const std::string& name,
     LORAX_CHECK(b.shape() == Shape({m.out, r}), where, ": tensor 'base_model.model.", m.path,
                 ".lora_B.weight' has shape ", shape_string(b.shape()), ", expected ",
                 shape_string({m.out, r}), " (base out_features ", m.out, ", rank ", r, ")");
+    const double scale = config.use_rslora ? alpha / std::sqrt(double(r)) : alpha / double(r);
+    double max_a = 0, max_b = 0;
     LoraWeights w;
-    w.a = widened(a);
-    w.b = widened(b);
-    w.scale = float(config.use_rslora ? alpha / std::sqrt(double(r)) : alpha / double(r));
+    w.a = widened_finite(a, where, "base_model.model." + m.path + ".lora_A.weight", max_a);
+    w.b = widened_finite(b, where, "base_model.model." + m.path + ".lora_B.weight", max_b);
+    check_gain(where, m.path, own_alpha ? "alpha_pattern" : "lora_alpha", alpha, r, scale, m.in,
+               max_a, max_b);
+    w.scale = float(scale);
     adapter->nbytes_ += w.a.nbytes() + w.b.nbytes();
     adapter->max_rank_ = std::max(adapter->max_rank_, r);
     targets.insert(std::string(lora_target_name(m.target)));

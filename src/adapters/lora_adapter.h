@@ -9,6 +9,7 @@
 // or shapes do not fit the base.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,16 @@ namespace lorax {
 // model in bf16 is ~1.7 GB.
 inline constexpr uint64_t kDefaultMaxAdapterFileBytes = uint64_t{2} << 30;
 
+// The largest |scale| a projection may have. PEFT's defaults give alpha / r between 1/16 and 64
+// (rsLoRA a few hundred); a scale past a million is a broken or hostile config, not a trained
+// adapter, and with it a modest activation already overflows float16/bfloat16 ranges.
+inline constexpr double kMaxLoraScale = 1e6;
+// The largest worst-case gain of one projection, |scale| * r * max|B| * in_features * max|A|
+// (and in_features * max|A| for the rank-space intermediate): the most |output| per unit
+// |input|. Under this bound even activations of 1e8 stay finite in float32 (max ~3.4e38), so
+// a finite adapter cannot turn finite hidden states into inf/NaN.
+inline constexpr double kMaxLoraGain = 1e30;
+
 class LoraAdapter {
  public:
   struct Key {  // only load() constructs adapters
@@ -34,14 +45,30 @@ class LoraAdapter {
   };
   explicit LoraAdapter(Key) {}
 
-  // Throws lorax::Error naming the adapter and what is wrong; a weights file over
-  // `max_file_bytes` is refused before it is opened.
-  static std::shared_ptr<const LoraAdapter> load(
-      const std::string& name, const std::string& dir, const ModelConfig& base,
-      uint64_t max_file_bytes = kDefaultMaxAdapterFileBytes);
+  // Where load() may read an adapter's files from.
+  struct Files {
+    // A weights file over this is refused before it is opened.
+    uint64_t max_file_bytes = kDefaultMaxAdapterFileBytes;
+    // The directory no file may leave, symlinks included (the adapter root of adapters found
+    // under one); empty: the adapter's own directory.
+    std::string root;
+    // Symlinks followed wherever they lead (registered adapters, --allow-adapter-symlinks).
+    bool follow_symlinks_anywhere = false;
+  };
+
+  // Throws lorax::Error naming the adapter, the file (by its name in the adapter's directory,
+  // never an absolute path, never its content) and what is wrong.
+  static std::shared_ptr<const LoraAdapter> load(const std::string& name, const std::string& dir,
+                                                 const ModelConfig& base, const Files& files);
+  static std::shared_ptr<const LoraAdapter> load(const std::string& name, const std::string& dir,
+                                                 const ModelConfig& base) {
+    return load(name, dir, base, Files{});
+  }
 
   // The checks and widening of load() on files already read: adapter_config.json's text and the
-  // weights. `dir` only names the adapter in errors. (load() and the fuzz target use this.)
+  // weights; `dir` is only kept. (load() and the fuzz target use this.) Every lora_A/lora_B
+  // value must be finite, and each projection's scale and weights small enough that the
+  // adapter's output cannot overflow float32 (see kMaxLoraGain).
   static std::shared_ptr<const LoraAdapter> parse(const std::string& name, const std::string& dir,
                                                   std::string_view config_json,
                                                   const SafetensorsFile& weights,
@@ -53,6 +80,10 @@ class LoraAdapter {
 
   const std::string& name() const { return name_; }
   const std::string& dir() const { return dir_; }
+  // Text files beside the weights that describe how to prompt the adapter (tokenizer_config.json,
+  // generation_config.json, chat_template.json, chat_template.jinja), read at load under the
+  // same rules as the weights: file name -> content, only those present.
+  const std::map<std::string, std::string>& prompt_files() const { return prompt_files_; }
   // Shares ownership with the adapter: a batch holding it keeps the weights alive even if the
   // adapter is evicted from the store meanwhile.
   std::shared_ptr<const LoraWeightSet> weights() const { return weights_; }
@@ -61,6 +92,11 @@ class LoraAdapter {
   const std::vector<std::string>& targets() const { return targets_; }  // e.g. "q_proj"
 
  private:
+  static std::shared_ptr<LoraAdapter> build(const std::string& name, const std::string& dir,
+                                            std::string_view config_json,
+                                            const SafetensorsFile& weights,
+                                            const ModelConfig& base);
+
   std::string name_;
   std::string dir_;
   std::shared_ptr<const LoraWeightSet> weights_;
@@ -68,6 +104,7 @@ class LoraAdapter {
   int64_t max_rank_ = 0;
   size_t projections_ = 0;  // lora_A/lora_B pairs
   std::vector<std::string> targets_;
+  std::map<std::string, std::string> prompt_files_;
 };
 
 // Random adapters in memory, for benchmarks and the demo: every layer target at `rank`, B drawn

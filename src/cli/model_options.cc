@@ -67,6 +67,9 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_option("--max-adapter-file-size", max_adapter_file_mib,
                  "MiB: a larger adapter_model.safetensors is refused before it is read")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_flag("--allow-adapter-symlinks", allow_adapter_symlinks,
+               "let files of --adapter directories be symlinks leading outside them (adapters "
+               "under --adapter-root never may)");
 }
 
 std::unique_ptr<Backend> ModelOptions::make_backend() const {
@@ -149,6 +152,7 @@ std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,
   AdapterLimits limits;
   limits.max_cached_adapters = size_t(options.max_cached_adapters);
   limits.max_file_bytes = uint64_t(options.max_adapter_file_mib) << 20;
+  limits.allow_registered_symlinks = options.allow_adapter_symlinks;
   auto store = std::make_unique<AdapterStore>(model.config(),
                                               size_t(options.adapter_memory_mib) << 20, limits);
   for (const std::string& spec : options.adapters) {

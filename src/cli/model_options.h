@@ -35,6 +35,7 @@ struct ModelOptions {
   int64_t adapter_memory_mib = 1024;
   int64_t max_cached_adapters = int64_t(AdapterLimits{}.max_cached_adapters);
   int64_t max_adapter_file_mib = int64_t(kDefaultMaxAdapterFileBytes >> 20);
+  bool allow_adapter_symlinks = false;  // registered adapters' files may link outside their dirs
 
   void add_to(CLI::App& app, bool model_required);
   DeviceSpec device_spec() const { return parse_device(device); }

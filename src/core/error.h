@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace lorax {
 
@@ -33,6 +34,25 @@ std::string error_message(const Parts&... parts) {
   return out.str();
 }
 }  // namespace detail
+
+// A name read from outside input (a tensor name, a dtype string), fit to quote in a message:
+// bytes other than printable ASCII written as \xNN, and cut after `max_chars` (with "...").
+inline std::string printable(std::string_view text, size_t max_chars = 120) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : text.substr(0, max_chars)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    }
+  }
+  if (text.size() > max_chars) out += "...";
+  return out;
+}
 
 template <typename... Parts>
 [[noreturn]] void fail(const Parts&... parts) {

@@ -18,23 +18,21 @@ namespace lorax {
 std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   LORAX_CHECK(fd >= 0, "cannot open ", path, ": ", std::strerror(errno));
+  return map(FileHandle(fd), path);
+}
+
+std::shared_ptr<MappedFile> MappedFile::map(const FileHandle& file, std::string name) {
   struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    fail("cannot read ", path, ": not a regular file");
-  }
+  LORAX_CHECK(::fstat(file.fd(), &info) == 0 && S_ISREG(info.st_mode), "cannot read ", name,
+              ": not a regular file");
   const size_t size = size_t(info.st_size);
   const char* data = nullptr;
   if (size > 0) {
-    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    const int map_errno = errno;
-    ::close(fd);
-    LORAX_CHECK(mapped != MAP_FAILED, "cannot map ", path, ": ", std::strerror(map_errno));
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+    LORAX_CHECK(mapped != MAP_FAILED, "cannot map ", name, ": ", std::strerror(errno));
     data = static_cast<const char*>(mapped);
-  } else {
-    ::close(fd);
   }
-  return std::make_shared<MappedFile>(Key{}, path, data, size);
+  return std::make_shared<MappedFile>(Key{}, std::move(name), data, size);
 }
 
 std::shared_ptr<MappedFile> MappedFile::from_bytes(std::string name, std::string bytes) {

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "io/confined_file.h"
+
 namespace lorax {
 
 // JSON side files of a checkpoint or adapter (config.json, adapter_config.json, shard indexes)
@@ -15,6 +17,8 @@ class MappedFile {
  public:
   // Maps `path` read-only. Throws lorax::Error naming the file if it cannot be opened or mapped.
   static std::shared_ptr<MappedFile> open(const std::string& path);
+  // Maps a file already opened (open_beneath()); `name` stands in for its path in errors.
+  static std::shared_ptr<MappedFile> map(const FileHandle& file, std::string name);
   // Bytes already in memory, owned by the result; `name` stands in for the path in errors.
   // (Fuzz targets and tests parse files this way without touching the disk.)
   static std::shared_ptr<MappedFile> from_bytes(std::string name, std::string bytes);

@@ -22,12 +22,13 @@ DType safetensors_dtype(const std::string& name, const std::string& path,
   if (name == "I32") return DType::I32;
   if (name == "I64") return DType::I64;
   if (name == "U8") return DType::U8;
-  fail(path, ": tensor '", tensor, "' has unsupported dtype '", name, "'");
+  fail(path, ": tensor '", printable(tensor), "' has unsupported dtype '", printable(name, 16),
+       "'");
 }
 
 TensorInfo parse_entry(const nlohmann::json& entry, const std::string& path,
                        const std::string& name, size_t data_size) {
-  auto where = [&] { return path + ": tensor '" + name + "'"; };
+  auto where = [&] { return path + ": tensor '" + printable(name) + "'"; };
   LORAX_CHECK(entry.is_object(), where(), " is not an object");
   LORAX_CHECK(entry.contains("dtype") && entry["dtype"].is_string(), where(), " has no dtype");
   LORAX_CHECK(entry.contains("shape") && entry["shape"].is_array(), where(), " has no shape");
@@ -38,7 +39,7 @@ TensorInfo parse_entry(const nlohmann::json& entry, const std::string& path,
   info.dtype = safetensors_dtype(entry["dtype"].get<std::string>(), path, name);
   size_t numel = 1;
   for (const auto& d : entry["shape"]) {
-    LORAX_CHECK(d.is_number_unsigned(), where(), " has a bad dimension ", d.dump());
+    LORAX_CHECK(d.is_number_unsigned(), where(), " has a dimension that is not a count");
     const uint64_t dim = d.get<uint64_t>();
     LORAX_CHECK(dim < (uint64_t(1) << 40) && (dim == 0 || numel <= (uint64_t(1) << 50) / dim),
                 where(), " has an absurd shape");
@@ -46,14 +47,15 @@ TensorInfo parse_entry(const nlohmann::json& entry, const std::string& path,
     info.shape.push_back(int64_t(dim));
   }
   for (const auto& offset : entry["data_offsets"])
-    LORAX_CHECK(offset.is_number_unsigned(), where(), " has a bad data offset ", offset.dump());
+    LORAX_CHECK(offset.is_number_unsigned(), where(), " has a data offset that is not a count");
   info.begin = entry["data_offsets"][0].get<size_t>();
   info.end = entry["data_offsets"][1].get<size_t>();
   LORAX_CHECK(info.begin <= info.end && info.end <= data_size, where(), " data [", info.begin, ", ",
               info.end, ") lies outside the file's ", data_size, "-byte data section (truncated?)");
   LORAX_CHECK(info.end - info.begin == numel * dtype_size(info.dtype), where(), " holds ",
               info.end - info.begin, " bytes but shape ", shape_string(info.shape), " of ",
-              entry["dtype"].get<std::string>(), " needs ", numel * dtype_size(info.dtype));
+              printable(entry["dtype"].get<std::string>(), 16), " needs ",
+              numel * dtype_size(info.dtype));
   return info;
 }
 
@@ -69,13 +71,19 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<MappedFile> mapping) {
   LORAX_CHECK(size >= 8, path, ": not a safetensors file (", size, " bytes, no header)");
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | uint8_t(mapping->data()[i]);
-  LORAX_CHECK(header_len <= kMaxHeaderBytes && header_len <= size - 8, path, ": header length ",
-              header_len, " exceeds the file size ", size, " (truncated or not safetensors)");
+  // What a broken file says is never quoted: its bytes may be anything (another file's secrets
+  // behind a planted link), so messages give counts and positions.
+  LORAX_CHECK(header_len <= kMaxHeaderBytes && header_len <= size - 8, path,
+              ": not a safetensors file (its header length, ", header_len, ", exceeds the file's ",
+              size, " bytes: truncated, or another kind of file)");
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(mapping->data() + 8, mapping->data() + 8 + header_len);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(path, ": not a safetensors file (malformed safetensors header: its ", header_len,
+         " bytes of JSON have an error at byte ", e.byte, ")");
   } catch (const nlohmann::json::exception& e) {
-    fail(path, ": malformed safetensors header JSON: ", e.what());
+    fail(path, ": not a safetensors file (malformed safetensors header: JSON error ", e.id, ")");
   }
   LORAX_CHECK(header.is_object(), path, ": safetensors header is not a JSON object");
 
@@ -103,7 +111,7 @@ std::vector<std::string> SafetensorsFile::names() const {
 
 const TensorInfo& SafetensorsFile::info(const std::string& name) const {
   auto it = tensors_.find(name);
-  LORAX_CHECK(it != tensors_.end(), path(), ": no tensor '", name, "'");
+  LORAX_CHECK(it != tensors_.end(), path(), ": no tensor '", printable(name), "'");
   return it->second;
 }
 
@@ -156,8 +164,8 @@ std::map<std::string, std::string> parse_safetensors_index(std::string_view text
   nlohmann::json map;
   try {
     map = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail(source, ": malformed JSON: ", e.what());
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(source, ": malformed JSON (error at byte ", e.byte, ")");
   }
   LORAX_CHECK(map.is_object() && map.contains("weight_map") && map["weight_map"].is_object(),
               source, ": no \"weight_map\" object");

@@ -22,4 +22,9 @@ struct ResolvedAdapter {
 // not exist is ApiError UnknownAdapter.
 std::string local_adapter_dir(const std::string& root, const std::string& id);
 
+// Refuses (ApiError Validation naming `param`) an adapter id or path holding NUL or another
+// control character: the C library would read only what precedes a NUL, and control characters
+// forge log lines. Every route that takes an adapter id or path checks it before using it.
+void check_adapter_name(const std::string& value, const char* param);
+
 }  // namespace lorax

@@ -1,6 +1,5 @@
 #include "server/prepared_generation.h"
 
-#include <filesystem>
 #include <random>
 
 #include "server/adapter_resolution.h"
@@ -21,15 +20,14 @@ const TextProcessor& require_text(const ServerContext& context, const char* what
 }
 
 // The adapter's own chat template, when its directory has a tokenizer_config.json with one
-// (adapters fine-tuned on a chat format ship it); null otherwise.
+// (adapters fine-tuned on a chat format ship it); null otherwise. The files were read when the
+// adapter was loaded, under the same rules as its weights.
 std::unique_ptr<jinja::ChatTemplate> adapter_chat_template(const LoraAdapter* adapter) {
-  if (!adapter || adapter->dir().empty()) return nullptr;
-  const std::filesystem::path dir(adapter->dir());
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(dir / "tokenizer_config.json", error) &&
-      !std::filesystem::is_regular_file(dir / "chat_template.jinja", error))
-    return nullptr;
-  const TokenizerConfig config = TokenizerConfig::from_model_dir(adapter->dir());
+  if (!adapter) return nullptr;
+  const auto& files = adapter->prompt_files();
+  if (!files.count("tokenizer_config.json") && !files.count("chat_template.jinja")) return nullptr;
+  const TokenizerConfig config =
+      TokenizerConfig::from_files(files, "adapter '" + printable(adapter->name()) + "'");
   const std::string* source = config.chat_template();
   if (!source) return nullptr;
   nlohmann::ordered_json special = nlohmann::ordered_json::object();

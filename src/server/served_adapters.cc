@@ -38,7 +38,9 @@ std::shared_ptr<const LoraAdapter> ServedAdapters::fetch(const std::string& labe
   const auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const LoraAdapter> adapter;
   try {
-    adapter = dir ? store_.get_unregistered(key, *dir) : store_.get(key);
+    // Adapters found under the root read no file outside it; registered ones, none outside
+    // their own directories unless the operator allowed it.
+    adapter = dir ? store_.get_unregistered(key, *dir, *root_) : store_.get(key);
   } catch (const Error& e) {
     throw load_failure(e);
   }
@@ -64,6 +66,7 @@ std::optional<ResolvedAdapter> ServedAdapters::pinned(const std::string& name) {
 }
 
 void ServedAdapters::preload(const std::string& id) {
+  check_adapter_name(id, "adapter_id");
   std::shared_ptr<const LoraAdapter> adapter;
   if (store_.is_registered(id)) {
     adapter = fetch(id, id, std::nullopt);
@@ -81,6 +84,7 @@ void ServedAdapters::preload(const std::string& id) {
 ResolvedAdapter ServedAdapters::resolve(const AdapterSpec& spec, ApiFlavor flavor) {
   if (!spec.id) return {nullptr, "base"};
   const std::string& id = *spec.id;
+  check_adapter_name(id, flavor == ApiFlavor::OpenAi ? "model" : "adapter_id");
   if (spec.source == AdapterSpec::Source::Local) {
     if (!root_)
       throw ApiError(ErrorKind::Validation,
@@ -112,6 +116,8 @@ std::string ServedAdapters::label(const AdapterSpec& spec) const {
 
 void ServedAdapters::load(const std::string& name, const std::string& path) {
   if (name.empty()) throw ApiError(ErrorKind::Validation, "`lora_name` must not be empty");
+  check_adapter_name(name, "lora_name");
+  check_adapter_name(path, "lora_path");
   if (!root_)
     throw ApiError(ErrorKind::Validation,
                    "loading adapters at run time needs --adapter-root: paths must lie under it",
@@ -139,6 +145,7 @@ void ServedAdapters::load(const std::string& name, const std::string& path) {
 }
 
 void ServedAdapters::unload(const std::string& name) {
+  check_adapter_name(name, "lora_name");
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = pinned_.find(name);
   if (it == pinned_.end())

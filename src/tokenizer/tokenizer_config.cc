@@ -25,12 +25,10 @@ std::optional<std::string> read_text_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::optional<json> read_json_file(const std::filesystem::path& path) {
-  std::optional<std::string> text = read_text_file(path);
-  if (!text) return std::nullopt;
-  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  LORAX_CHECK(!doc.is_discarded(), path.string(), ": invalid JSON");
-  LORAX_CHECK(doc.is_object(), path.string(), ": expected a JSON object");
+json parse_json_text(const std::string& text, const std::string& name) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  LORAX_CHECK(!doc.is_discarded(), name, ": invalid JSON");
+  LORAX_CHECK(doc.is_object(), name, ": expected a JSON object");
   return doc;
 }
 
@@ -129,26 +127,39 @@ TokenizerConfig TokenizerConfig::from_json(const json* tokenizer_config,
 
 TokenizerConfig TokenizerConfig::from_model_dir(const std::string& dir) {
   const std::filesystem::path root(dir);
-  const std::optional<json> tokenizer_config = read_json_file(root / "tokenizer_config.json");
-  const std::optional<json> generation_config = read_json_file(root / "generation_config.json");
+  std::map<std::string, std::string> files;
+  for (const char* name : {"tokenizer_config.json", "generation_config.json", "chat_template.json",
+                           "chat_template.jinja"})
+    if (auto text = read_text_file(root / name)) files[name] = std::move(*text);
+  return from_files(files, dir);
+}
+
+TokenizerConfig TokenizerConfig::from_files(const std::map<std::string, std::string>& files,
+                                            const std::string& source) {
+  auto document = [&](const std::string& name) -> std::optional<json> {
+    const auto it = files.find(name);
+    if (it == files.end()) return std::nullopt;
+    return parse_json_text(it->second, source + "/" + name);
+  };
+  const std::optional<json> tokenizer_config = document("tokenizer_config.json");
+  const std::optional<json> generation_config = document("generation_config.json");
   TokenizerConfig c;
   try {
     c = from_json(tokenizer_config ? &*tokenizer_config : nullptr,
                   generation_config ? &*generation_config : nullptr);
   } catch (const Error& e) {
-    fail(dir, ": ", e.what());
+    fail(source, ": ", e.what());
   }
   // Newer transformers save the template beside the config; it then wins over the config's.
-  if (const auto chat_json = read_json_file(root / "chat_template.json")) {
+  if (const auto chat_json = document("chat_template.json")) {
     try {
       read_chat_templates(chat_json->value("chat_template", json()), c.chat_templates);
     } catch (const Error& e) {
-      fail((root / "chat_template.json").string(), ": ", e.what());
+      fail(source, "/chat_template.json: ", e.what());
     }
   }
-  if (auto jinja = read_text_file(root / "chat_template.jinja")) {
-    c.chat_templates[kDefaultTemplate] = std::move(*jinja);
-  }
+  if (const auto jinja = files.find("chat_template.jinja"); jinja != files.end())
+    c.chat_templates[kDefaultTemplate] = jinja->second;
   return c;
 }
 

@@ -51,6 +51,11 @@ struct TokenizerConfig {
   // naming it. A directory with none of them gives an empty config.
   static TokenizerConfig from_model_dir(const std::string& dir);
 
+  // The same from the files' contents already read (file name -> text, absent files left out);
+  // `source` names them in errors.
+  static TokenizerConfig from_files(const std::map<std::string, std::string>& files,
+                                    const std::string& source);
+
   // The same from already parsed documents (null pointers for absent files).
   static TokenizerConfig from_json(const nlohmann::json* tokenizer_config,
                                    const nlohmann::json* generation_config);

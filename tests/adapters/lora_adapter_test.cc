@@ -226,6 +226,137 @@ TEST_F(AdapterLoading, RejectsUnknownModulesAndMissingTensors) {
   expect_rejected(b, {"missing tensor", "layers.1.self_attn.v_proj.lora_B.weight"});
 }
 
+// Sets one value of one of the adapter's tensors (found by a part of its name).
+void poison(const AdapterCopy& a, const std::string& tensor, float value) {
+  auto t = a.tensors();
+  for (auto& [name, data] : t)
+    if (name.find(tensor) != std::string::npos) data.data<float>()[data.numel() / 2] = value;
+  a.set_tensors(t);
+}
+
+TEST_F(AdapterLoading, RejectsNonFiniteWeightsNamingTheTensor) {
+  AdapterCopy nan;
+  poison(nan, "layers.1.self_attn.q_proj.lora_A", std::nanf(""));
+  expect_rejected(nan, {"base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight", "NaN"});
+  AdapterCopy inf;
+  poison(inf, "layers.0.self_attn.v_proj.lora_B", -INFINITY);
+  expect_rejected(inf,
+                  {"base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight", "infinite"});
+}
+
+TEST_F(AdapterLoading, RejectsScalesThatCouldOverflow) {
+  AdapterCopy a;
+  json c = a.config();
+  c["lora_alpha"] = 1e38;
+  a.set_config(c);
+  expect_rejected(a, {"lora_alpha", "scale"});
+  AdapterCopy b;
+  c = b.config();
+  c["alpha_pattern"] = {{"v_proj", -1e12}};
+  b.set_config(c);
+  expect_rejected(b, {"alpha_pattern", "v_proj"});
+  // finite but huge weights: the product of scale and weights is what is bounded
+  AdapterCopy d;
+  poison(d, "layers.0.self_attn.q_proj.lora_B", 1e30f);
+  expect_rejected(d, {"layers.0.self_attn.q_proj.lora_B.weight", "overflow"});
+  // rsLoRA and ordinary large-but-sane scales still load
+  AdapterCopy ok;
+  c = ok.config();
+  c["lora_alpha"] = 4096;
+  c["use_rslora"] = true;
+  ok.set_config(c);
+  EXPECT_NO_THROW(load(ok));
+}
+
+// A file that is not an adapter's and must never be quoted back (what /etc/passwd looks like).
+constexpr const char* kSecret = "root:x:0:0:root:/root:/bin/bash\n";
+
+// Loads the adapter in `dir` confined to `root`, expecting a refusal; returns the message.
+std::string refusal(const std::string& dir, const std::string& root, const ModelConfig& base) {
+  LoraAdapter::Files files;
+  files.root = root;
+  try {
+    LoraAdapter::load("trap", dir, base, files);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "the adapter in " << dir << " loaded";
+  return {};
+}
+
+TEST_F(AdapterLoading, FilesNeverLeadOutsideTheirRoot) {
+  testing::TempDir outside;
+  testing::write_file(outside.file("passwd"), kSecret);
+  AdapterCopy a;
+  fs::remove(a.dir.file("adapter_model.safetensors"));
+  fs::create_symlink(outside.file("passwd"), a.dir.file("adapter_model.safetensors"));
+  const std::string message = refusal(a.dir.path(), "", model->config());
+  EXPECT_NE(message.find("'trap'"), std::string::npos) << message;
+  EXPECT_NE(message.find("adapter_model.safetensors"), std::string::npos) << message;
+  EXPECT_NE(message.find("outside"), std::string::npos) << message;
+  EXPECT_EQ(message.find("root:"), std::string::npos) << message;
+  EXPECT_EQ(message.find(outside.path()), std::string::npos) << message;
+  EXPECT_EQ(message.find(a.dir.path()), std::string::npos) << message;
+  // a relative link climbing out, and the config file, are refused the same way
+  AdapterCopy b;
+  fs::remove(b.dir.file("adapter_config.json"));
+  fs::create_symlink(fs::relative(outside.file("passwd"), b.dir.path()),
+                     b.dir.file("adapter_config.json"));
+  const std::string config_message = refusal(b.dir.path(), "", model->config());
+  EXPECT_NE(config_message.find("adapter_config.json"), std::string::npos) << config_message;
+  EXPECT_EQ(config_message.find("root:"), std::string::npos) << config_message;
+  // the operator may allow links out of a registered adapter's directory
+  AdapterCopy c;
+  fs::rename(c.dir.file("adapter_model.safetensors"), outside.file("weights.safetensors"));
+  fs::create_symlink(outside.file("weights.safetensors"), c.dir.file("adapter_model.safetensors"));
+  refusal(c.dir.path(), "", model->config());
+  LoraAdapter::Files allowed;
+  allowed.follow_symlinks_anywhere = true;
+  EXPECT_NO_THROW(LoraAdapter::load("linked", c.dir.path(), model->config(), allowed));
+  still_serves_others();
+}
+
+TEST_F(AdapterLoading, SymlinksThatStayInsideTheRootAreFollowed) {
+  testing::TempDir root;
+  const std::string src = testing::model_dir(kModel) + "/adapters/lora-qv";
+  fs::create_directories(root.file("store"));
+  fs::create_directories(root.file("relative"));
+  fs::create_directories(root.file("absolute"));
+  for (const char* f : {"adapter_config.json", "adapter_model.safetensors"}) {
+    fs::copy_file(src + "/" + f, root.file("store/") + f);
+    fs::create_symlink(std::string("../store/") + f, root.file("relative/") + f);
+    fs::create_symlink(root.file("store/") + f, root.file("absolute/") + f);
+  }
+  LoraAdapter::Files files;
+  files.root = root.path();
+  const auto direct = LoraAdapter::load("store", root.file("store"), model->config(), files);
+  for (const char* dir : {"relative", "absolute"}) {
+    const auto linked = LoraAdapter::load(dir, root.file(dir), model->config(), files);
+    EXPECT_EQ(linked->nbytes(), direct->nbytes()) << dir;
+  }
+  // ...but confined to the adapter's own directory, the same links lead outside it
+  EXPECT_NE(refusal(root.file("relative"), "", model->config()).find("outside"), std::string::npos);
+}
+
+TEST_F(AdapterLoading, BrokenFilesAreDescribedNeverQuoted) {
+  // a header length made of text, and a short header whose JSON is a secret's text
+  for (const std::string& bytes :
+       {std::string(kSecret), std::string("\x20\0\0\0\0\0\0\0\"", 9) + kSecret}) {
+    AdapterCopy a;
+    testing::write_file(a.dir.file("adapter_model.safetensors"), bytes);
+    const std::string message = refusal(a.dir.path(), "", model->config());
+    EXPECT_NE(message.find("adapter_model.safetensors"), std::string::npos) << message;
+    EXPECT_NE(message.find("not a safetensors file"), std::string::npos) << message;
+    EXPECT_EQ(message.find("root:"), std::string::npos) << message;
+    EXPECT_EQ(message.find(a.dir.path()), std::string::npos) << message;
+  }
+  AdapterCopy b;
+  testing::write_file(b.dir.file("adapter_config.json"), std::string("{\"") + kSecret);
+  const std::string message = refusal(b.dir.path(), "", model->config());
+  EXPECT_NE(message.find("adapter_config.json"), std::string::npos) << message;
+  EXPECT_EQ(message.find("root:"), std::string::npos) << message;
+}
+
 TEST_F(AdapterLoading, StoreEvictsLeastRecentlyUsedAndReloadsOnReregister) {
   const std::string root = testing::model_dir(kModel) + "/adapters/";
   const auto qv_bytes = load(AdapterCopy("lora-qv"))->nbytes();
@@ -276,10 +407,12 @@ TEST_F(AdapterLoading, StoreBoundsTheNumberOfAdaptersItKeeps) {
 TEST_F(AdapterLoading, WeightsFileOverTheSizeLimitIsRefusedBeforeReading) {
   AdapterCopy a;
   const auto bytes = fs::file_size(a.dir.file("adapter_model.safetensors"));
-  EXPECT_NO_THROW(
-      LoraAdapter::load("fits", a.dir.path(), model->config(), /*max_file_bytes=*/bytes));
+  LoraAdapter::Files files;
+  files.max_file_bytes = bytes;
+  EXPECT_NO_THROW(LoraAdapter::load("fits", a.dir.path(), model->config(), files));
   try {
-    LoraAdapter::load("big", a.dir.path(), model->config(), bytes - 1);
+    files.max_file_bytes = bytes - 1;
+    LoraAdapter::load("big", a.dir.path(), model->config(), files);
     FAIL() << "an adapter over the size limit loaded";
   } catch (const Error& e) {
     const std::string message = e.what();

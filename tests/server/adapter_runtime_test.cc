@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
+#include "io/safetensors.h"
 #include "server/api_error.h"
 #include "server_fixture.h"
 #include "support/fixtures.h"
@@ -109,6 +111,155 @@ TEST(AdapterRuntime, PathsStayInsideTheRootAndBrokenAdaptersSayWhy) {
         << reply->body;
   }
   EXPECT_EQ(server.post("/generate", story("")).status, 200);
+}
+
+// What /etc/passwd looks like: a file outside the root that must never be read or quoted.
+constexpr const char* kSecret = "root:x:0:0:root:/root:/bin/bash\n";
+
+// Copies `adapter` of the root to `name`, with one value of every tensor whose name holds
+// `tensor` set to `value`.
+void poisoned_copy(const AdapterRoot& root, const std::string& name, const std::string& tensor,
+                   float value) {
+  fs::copy(root.dir.file("ben"), root.dir.file(name), fs::copy_options::recursive);
+  const std::string weights = root.dir.file(name + "/adapter_model.safetensors");
+  const auto file = CheckpointTensors::open_file(weights);
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const auto& n : file.names()) {
+    Tensor t = file.get(n).clone();
+    if (n.find(tensor) != std::string::npos) t.data<float>()[t.numel() / 2] = value;
+    tensors.emplace_back(n, std::move(t));
+  }
+  write_safetensors(weights, tensors);
+}
+
+Json local_story(const std::string& adapter) {
+  Json body = story(adapter);
+  body["parameters"]["adapter_source"] = "local";
+  return body;
+}
+
+TEST(AdapterRuntime, FilesLinkedOutOfTheRootAreRefusedWithoutQuotingThem) {
+  AdapterRoot root;
+  TempDir outside;
+  write_file(outside.file("passwd"), kSecret);
+  fs::create_directory(root.dir.file("trap"));
+  fs::copy_file(root.dir.file("ben/adapter_config.json"),
+                root.dir.file("trap/adapter_config.json"));
+  fs::create_symlink(outside.file("passwd"), root.dir.file("trap/adapter_model.safetensors"));
+  TestServerOptions options;
+  options.adapter_root = root.dir.path();
+  TestServer server(options);
+  server.adapters->register_adapter("registered-trap", root.dir.file("trap"));
+  const Reply lorax = server.post("/generate", local_story("trap"));
+  const Reply registered = server.post("/generate", story("registered-trap"));
+  const Reply openai = server.post(
+      "/v1/completions", {{"model", "trap"}, {"adapter_source", "local"}, {"prompt", "x"}});
+  const Reply api =
+      server.post("/v1/load_lora_adapter", {{"lora_name", "t"}, {"lora_path", "trap"}});
+  for (const Reply* reply : {&lorax, &registered, &openai, &api}) {
+    EXPECT_GE(reply->status, 400) << reply->body;
+    EXPECT_LT(reply->status, 500) << reply->body;
+    const std::string message = message_of(*reply);
+    EXPECT_NE(message.find("adapter_model.safetensors"), std::string::npos) << reply->body;
+    EXPECT_NE(message.find("outside"), std::string::npos) << reply->body;
+    EXPECT_EQ(reply->body.find("root:"), std::string::npos) << reply->body;
+    EXPECT_EQ(reply->body.find(outside.path()), std::string::npos) << reply->body;
+    EXPECT_EQ(reply->body.find(root.dir.path()), std::string::npos) << reply->body;
+  }
+  // the server keeps serving every other adapter
+  const Reply ben = server.post("/generate", local_story("ben"));
+  ASSERT_EQ(ben.status, 200) << ben.body;
+  EXPECT_EQ(server.post("/generate", story("lora-ben")).status, 200);
+  // a file that is not safetensors at all is described, never quoted
+  fs::create_directory(root.dir.file("passwd"));
+  fs::copy_file(root.dir.file("ben/adapter_config.json"),
+                root.dir.file("passwd/adapter_config.json"));
+  write_file(root.dir.file("passwd/adapter_model.safetensors"), kSecret);
+  const Reply text = server.post("/generate", local_story("passwd"));
+  EXPECT_EQ(text.status, 424) << text.body;
+  EXPECT_NE(message_of(text).find("not a safetensors file"), std::string::npos) << text.body;
+  EXPECT_EQ(text.body.find("root:"), std::string::npos) << text.body;
+  EXPECT_EQ(text.body.find(root.dir.path()), std::string::npos) << text.body;
+}
+
+TEST(AdapterRuntime, SymlinksThatStayInsideTheRootStillWork) {
+  AdapterRoot root;
+  fs::create_directory(root.dir.file("linked"));
+  for (const char* f : {"adapter_config.json", "adapter_model.safetensors"})
+    fs::create_symlink(std::string("../ben/") + f, root.dir.file("linked/") + f);
+  TestServerOptions options;
+  options.adapter_root = root.dir.path();
+  TestServer server(options);
+  const Reply linked = server.post("/generate", local_story("linked"));
+  const Reply ben = server.post("/generate", local_story("ben"));
+  ASSERT_EQ(linked.status, 200) << linked.body;
+  EXPECT_EQ(linked.json["generated_text"], ben.json["generated_text"]);
+}
+
+TEST(AdapterRuntime, NonFiniteWeightsAndOverflowingScalesAreRefused) {
+  AdapterRoot root;
+  poisoned_copy(root, "nan", "layers.0.self_attn.q_proj.lora_A", std::nanf(""));
+  poisoned_copy(root, "inf", "layers.1.mlp.down_proj.lora_B", INFINITY);
+  fs::copy(root.dir.file("ben"), root.dir.file("alpha"), fs::copy_options::recursive);
+  Json config = Json::parse(read_file(root.dir.file("alpha/adapter_config.json")));
+  config["lora_alpha"] = 1e38;
+  write_file(root.dir.file("alpha/adapter_config.json"), config.dump());
+  TestServerOptions options;
+  options.adapter_root = root.dir.path();
+  TestServer server(options);
+  const std::pair<const char*, const char*> cases[] = {
+      {"nan", "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"},
+      {"inf", "base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"},
+      {"alpha", "lora_alpha"}};
+  for (const auto& [name, names] : cases) {
+    const Reply lorax = server.post("/generate", local_story(name));
+    const Reply openai = server.post(
+        "/v1/completions", {{"model", name}, {"adapter_source", "local"}, {"prompt", "x"}});
+    for (const Reply* reply : {&lorax, &openai}) {
+      EXPECT_EQ(reply->status, 424) << name << ": " << reply->body;
+      EXPECT_NE(message_of(*reply).find(names), std::string::npos) << reply->body;
+      EXPECT_NE(message_of(*reply).find(std::string(name) + "'"), std::string::npos) << reply->body;
+    }
+  }
+  EXPECT_EQ(server.post("/generate", local_story("ben")).status, 200);
+}
+
+TEST(AdapterRuntime, AdapterIdsWithControlCharactersAreRefused) {
+  AdapterRoot root;
+  TestServerOptions options;
+  options.adapter_root = root.dir.path();
+  TestServer server(options);
+  const std::string nul("ben\0/../x", 9);
+  for (const std::string& id : {nul, std::string("ben\n"), std::string("lora-ben\x7f")}) {
+    for (const bool local : {true, false}) {
+      const Json body = local ? local_story(id) : story(id);
+      const Reply lorax = server.post("/generate", body);
+      EXPECT_EQ(lorax.status, 422) << lorax.body;
+      EXPECT_EQ(lorax.json.value("error_type", ""), "validation") << lorax.body;
+      EXPECT_NE(message_of(lorax).find("adapter_id"), std::string::npos) << lorax.body;
+      // streams refuse as LoRAX's do: one error event
+      const Reply stream = server.post("/generate_stream", body);
+      EXPECT_NE(stream.body.find(R"("error_type":"validation")"), std::string::npos) << stream.body;
+      EXPECT_NE(stream.body.find("adapter_id"), std::string::npos) << stream.body;
+    }
+    const Reply openai = server.post("/v1/completions", {{"model", id}, {"prompt", "x"}});
+    EXPECT_EQ(openai.status, 400) << openai.body;
+    EXPECT_EQ(openai.json["error"]["param"], "model") << openai.body;
+    const Reply chat =
+        server.post("/v1/chat/completions",
+                    {{"model", id}, {"messages", {{{"role", "user"}, {"content", "x"}}}}});
+    EXPECT_EQ(chat.status, 400) << chat.body;
+    const Reply load =
+        server.post("/v1/load_lora_adapter", {{"lora_name", id}, {"lora_path", "ben"}});
+    EXPECT_EQ(load.status, 400) << load.body;
+    EXPECT_EQ(load.json["error"]["param"], "lora_name") << load.body;
+    const Reply path =
+        server.post("/v1/load_lora_adapter", {{"lora_name", "ok"}, {"lora_path", id}});
+    EXPECT_EQ(path.status, 400) << path.body;
+    EXPECT_EQ(server.post("/v1/unload_lora_adapter", {{"lora_name", id}}).status, 400);
+  }
+  EXPECT_NE(message_of(server.post("/generate", local_story(nul))).find("NUL"), std::string::npos);
+  EXPECT_EQ(server.post("/generate", local_story("ben")).status, 200);
 }
 
 TEST(AdapterRuntime, RoutesNeedTheApiKey) {
