@@ -2,9 +2,10 @@
 # End-to-end: real clients (curl, and the official Python clients `openai`, `lorax-client` and
 # `text-generation` from PyPI) against `lorax serve`.
 # Usage: tests/e2e/run.sh BUILD_DIR FIXTURES_DIR
-# Starts three servers on free loopback ports (stories260K with its adapters and an API key; the
-# built-in demo; the demo serving one request at a time), runs the checks, stops the servers with
-# SIGINT and checks they exit 0.
+# Starts four servers on free loopback ports (stories260K with its adapters and an API key; the
+# built-in demo; the demo serving one request at a time; stories260K with a ChatML template and
+# its whole 512-token context), runs the checks, stops the servers with SIGINT and checks they
+# exit 0.
 # The Python clients live in a virtual environment made once per build folder
 # (BUILD_DIR/e2e-venv), remade when requirements.txt changes.
 set -euo pipefail
@@ -46,6 +47,13 @@ pids+=($!)
 demo_port=$(free_port)
 "$build/lorax" serve "${serve_args[@]}" --port "$demo_port" --threads 1 >"$logs/demo.log" 2>&1 &
 pids+=($!)
+# stories260K with a ChatML template and the model's whole context, for the structured-output
+# statistics (structured.py).
+chatml_port=$(free_port)
+"$build/lorax" serve "${serve_args[@]}" --model "$model" --port "$chatml_port" --api-key e2e-key \
+  --threads 1 --chat-template "$here/chatml.jinja" --max-total-tokens 512 --max-input-length 511 \
+  --adapter lora-ben="$model/adapters/lora-ben" >"$logs/chatml.log" 2>&1 &
+pids+=($!)
 busy_port=$(free_port)
 "$build/lorax" serve "${serve_args[@]}" --port "$busy_port" --threads 1 --max-concurrent-requests 1 \
   >"$logs/busy.log" 2>&1 &
@@ -53,6 +61,7 @@ pids+=($!)
 wait_up "$stories_port"
 wait_up "$demo_port"
 wait_up "$busy_port"
+wait_up "$chatml_port"
 
 # Everything below is also kept in BUILD_DIR/e2e-report.txt (scripts/test.sh prints it).
 exec > >(tee "$build/e2e-report.txt") 2>&1
@@ -85,6 +94,9 @@ expect "curl malformed JSON gets 4xx" malformed_4xx
 expect "python clients (openai, lorax-client, text-generation)" \
   "$python" "$here/clients.py" "$url" "http://127.0.0.1:$demo_port" \
   "http://127.0.0.1:$busy_port"
+expect "structured output: 200 JSONSchemaBench schemas under load" \
+  "$python" "$here/structured.py" "http://127.0.0.1:$chatml_port" \
+  "$fixtures/jsonschemabench/maskbench-dev.jsonl.gz"
 
 for i in "${!pids[@]}"; do
   kill -INT "${pids[$i]}"
