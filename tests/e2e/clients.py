@@ -479,10 +479,17 @@ def _():
     for family in families.values():
         if family.type != "histogram":
             continue
-        buckets = [s for s in family.samples if s.name.endswith("_bucket")]
-        counts = [s.value for s in buckets]
-        assert counts == sorted(counts), family.name  # cumulative
-        assert buckets[-1].labels["le"] == "+Inf", family.name
+        # one series per label set other than `le` (e.g. method="prefill" and "decode")
+        series = {}
+        for s in family.samples:
+            if s.name.endswith("_bucket"):
+                key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+                series.setdefault(key, []).append(s)
+        assert series, family.name
+        for key, buckets in series.items():
+            counts = [s.value for s in buckets]
+            assert counts == sorted(counts), (family.name, key)  # cumulative
+            assert buckets[-1].labels["le"] == "+Inf", (family.name, key)
     # LoRAX's router series, with their types (its counters carry no _total suffix)
     expected = {"lorax_request_count": "counter", "lorax_request_success": "counter",
                 "lorax_request_failure": "counter", "lorax_request_duration": "histogram",
