@@ -30,6 +30,13 @@ int32_t ByteGraph::make_rule(Fragment f) {
   return f.start;
 }
 
+void ByteGraph::define_rule(int32_t start, Fragment body) {
+  const int32_t end = add_node();
+  add_epsilon(start, body.start);
+  add_epsilon(body.end, end);
+  node(end).ret = true;
+}
+
 Fragment ByteGraph::literal(std::string_view bytes) {
   int32_t start = add_node();
   int32_t at = start;

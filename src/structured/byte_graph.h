@@ -55,6 +55,9 @@ class ByteGraph {
   void add_call(int32_t from, int32_t callee, int32_t return_to);
   // Makes a fragment callable: its exit becomes a `ret` node; returns its start.
   int32_t make_rule(Fragment f);
+  // Completes a rule whose start node was added before its body was built (so that the body can
+  // call it recursively): start leads into the body, and the body's exit returns.
+  void define_rule(int32_t start, Fragment body);
 
   Fragment literal(std::string_view bytes);
   Fragment sequence(const std::vector<Fragment>& parts);

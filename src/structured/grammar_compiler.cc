@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "structured/regex_compiler.h"
+#include "tokenizer/unicode.h"
 
 namespace lorax::structured {
 namespace {
@@ -17,24 +18,6 @@ struct Item {
   int min = 0, max = 0;  // kRepeat; -1 unbounded
   size_t pos = 0;
 };
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 bool is_name_char(char c) {
   return isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
@@ -173,13 +156,13 @@ class GrammarParser {
           out.push_back('\r');
           break;
         case 'x':
-          append_utf8(out, hex(2));
+          unicode::append_utf8(out, hex(2));
           break;
         case 'u':
-          append_utf8(out, hex(4));
+          unicode::append_utf8(out, hex(4));
           break;
         case 'U':
-          append_utf8(out, hex(8));
+          unicode::append_utf8(out, hex(8));
           break;
         default:
           out.push_back(e);
@@ -247,10 +230,7 @@ class GrammarEmitter {
     int32_t start = g_.add_node();
     starts_.emplace(name, start);
     Fragment body = emit(def->second);
-    int32_t end = g_.add_node();
-    g_.add_epsilon(start, body.start);
-    g_.add_epsilon(body.end, end);
-    g_.node(end).ret = true;
+    g_.define_rule(start, body);
     return start;
   }
 

@@ -113,10 +113,7 @@ class SchemaCompiler {
     if (++depth_ > 400) fail("schema: nested deeper than 400 levels");
     Fragment body = value(s);
     --depth_;
-    int32_t end = g_.add_node();
-    g_.add_epsilon(start, body.start);
-    g_.add_epsilon(body.end, end);
-    g_.node(end).ret = true;
+    g_.define_rule(start, body);
     return start;
   }
 
