@@ -43,6 +43,7 @@
 #include <type_traits>
 
 #include "backend/cuda/cuda_check.h"
+#include "backend/cuda/device_types.cuh"
 #include "core/error.h"
 
 namespace lorax::cuda {
@@ -880,10 +881,6 @@ void run_head_dim(const Params& p, const AttentionBatch& batch, cudaStream_t str
   }
 }
 
-bool aligned_to(const void* ptr, size_t bytes) {
-  return reinterpret_cast<uintptr_t>(ptr) % bytes == 0;
-}
-
 void check_batch(const PagedKvView& kv, const AttentionBatch& batch, const AttentionShape& shape,
                  int64_t q_row_stride) {
   LORAX_CHECK(batch.num_seqs >= 1 && batch.num_seqs <= 65535, "attention: ", batch.num_seqs,
@@ -902,7 +899,7 @@ void check_batch(const PagedKvView& kv, const AttentionBatch& batch, const Atten
               "attention: missing batch or cache pointers");
   // The generic path reads element pairs (D is even, so a pair never leaves its row).
   const size_t pair = 2 * dtype_size(kv.dtype);
-  LORAX_CHECK(aligned_to(kv.k, pair) && aligned_to(kv.v, pair),
+  LORAX_CHECK(is_aligned(kv.k, pair) && is_aligned(kv.v, pair),
               "attention: KV pools must be aligned to ", pair, " bytes");
   const int64_t grid_y =
       int64_t(shape.num_kv_heads) * head_chunks(shape.num_heads / shape.num_kv_heads);
@@ -934,7 +931,7 @@ Params make_params(const void* q, int64_t q_row_stride, DType act, const PagedKv
   p.q_mult = shape.scale * kLog2e * (fp8 ? kv.k_scale : 1.0f);
   p.v_mult = fp8 ? kv.v_scale : 1.0f;
   p.vec =
-      shape.head_dim == pick_d_max(shape.head_dim) && aligned_to(kv.k, 16) && aligned_to(kv.v, 16);
+      shape.head_dim == pick_d_max(shape.head_dim) && is_aligned(kv.k, 16) && is_aligned(kv.v, 16);
   return p;
 }
 
@@ -949,7 +946,7 @@ void plan_decode(Params& p, const AttentionBatch& batch, const AttentionShape& s
   if (split.num_parts == 1) return;  // no partials: the workspace is not touched
   const size_t need = partial_bytes(batch.num_seqs, split.num_parts, shape);
   LORAX_CHECK(
-      workspace != nullptr && workspace_bytes >= need && aligned_to(workspace, sizeof(float)),
+      workspace != nullptr && workspace_bytes >= need && is_aligned(workspace, sizeof(float)),
       "attention: workspace of ", workspace_bytes, " bytes, the split decode needs ", need,
       " (f32-aligned)");
   const int64_t partials = int64_t(batch.num_seqs) * shape.num_heads * split.num_parts;

@@ -63,7 +63,13 @@ __device__ __forceinline__ void store_pack(T* p, const Pack<T, N>& pack) {
   *reinterpret_cast<Pack<T, N>*>(p) = pack;
 }
 
-inline bool is_aligned(const void* p, size_t bytes) {
+// Elements of T in one 16-byte pack.
+template <typename T>
+constexpr int pack_width() {
+  return int(16 / sizeof(T));
+}
+
+__host__ __device__ inline bool is_aligned(const void* p, size_t bytes) {
   return reinterpret_cast<uintptr_t>(p) % bytes == 0;
 }
 

@@ -10,7 +10,7 @@
 //                     pointers allow, element by element otherwise.
 //   gated_activation  grid (ceil(I / (256 * V)), min(T, 65535)), block 256: x tiles columns of a
 //                     row, y strides over rows; V-element packs when I and the pointers allow.
-//   add, convert      1-D grid-stride loops, block 256; add uses packs plus a scalar tail.
+//   add               1-D grid-stride loops, block 256; add uses packs plus a scalar tail.
 //
 // Every kernel computes in f32 and rounds once on store. Zero-size calls launch nothing.
 #include <initializer_list>
@@ -26,14 +26,8 @@ namespace {
 
 constexpr int kRowThreads = 256;    // embedding, gather_rows
 constexpr int kNormThreads = 1024;  // most threads a norm row may use
-constexpr int kFlatThreads = 256;   // gated_activation, add, convert
+constexpr int kFlatThreads = 256;   // gated_activation, add
 constexpr int kMaxGridY = 65535;
-
-// Elements per 16-byte pack of T.
-template <typename T>
-constexpr int pack_width() {
-  return int(16 / sizeof(T));
-}
 
 // ---------------------------------------------------------------------------------------------
 // embedding
@@ -138,6 +132,11 @@ __global__ void __launch_bounds__(kNormThreads)
 
 // Packs of 16 bytes of Act when H divides into them and every row start is aligned to the
 // pack (act pointers to 16 bytes, the weight to its own pack size); else element by element.
+// Rows of two types (an f32 residual stream beside bf16 activations) go by packs of the wider
+// one, `Act` = Wider<A, B>: 16 bytes of it and 8 of the other per thread and step.
+template <typename A, typename B>
+using Wider = std::conditional_t<(sizeof(A) >= sizeof(B)), A, B>;
+
 template <typename Act, typename W>
 bool norm_vectorisable(int64_t H, const void* w, std::initializer_list<const void*> rows) {
   constexpr int V = pack_width<Act>();
@@ -243,16 +242,6 @@ __global__ void add_kernel(X* x, const Y* y, int64_t n) {
     x[i] = from_f32<X>(to_f32(x[i]) + to_f32(y[i]));
 }
 
-// ---------------------------------------------------------------------------------------------
-// convert
-
-template <typename Src, typename Dst>
-__global__ void convert_kernel(const Src* src, Dst* dst, int64_t n) {
-  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    dst[i] = from_f32<Dst>(to_f32(src[i]));
-}
-
 }  // namespace
 
 // =============================================================================================
@@ -315,11 +304,7 @@ void rms_norm(const void* x, DType x_dtype, const void* w, DType w_dtype, int64_
                   static_cast<Out*>(out));
           LORAX_CUDA_CHECK_LAUNCH();
         };
-        if constexpr (std::is_same_v<In, Out>) {
-          with_norm_width<In, W>(H, w, {x, out}, launch);
-        } else {
-          launch(std::integral_constant<int, 1>{});  // mixed types: element by element
-        }
+        with_norm_width<Wider<In, Out>, W>(H, w, {x, out}, launch);
       });
     });
   });
@@ -347,9 +332,7 @@ void add_rms_norm(void* residual, DType residual_dtype, const void* x, DType x_d
                   static_cast<const W*>(w), H, eps, weight_offset, static_cast<Act*>(out));
           LORAX_CUDA_CHECK_LAUNCH();
         };
-        // Mixed types (an f32 residual stream beside bf16 activations) go by packs of the wider
-        // type: 16 bytes of residual and 8 of x and out per thread and step.
-        with_norm_width<Res, W>(H, w, {residual, x, out}, launch);
+        with_norm_width<Wider<Res, Act>, W>(H, w, {residual, x, out}, launch);
       });
     });
   });
@@ -393,20 +376,6 @@ void add(void* x, DType x_dtype, const void* y, DType y_dtype, int64_t n, cudaSt
         }
       }
       add_kernel<X, Y, 1><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(xp, yp, n);
-      LORAX_CUDA_CHECK_LAUNCH();
-    });
-  });
-}
-
-void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n,
-             cudaStream_t stream) {
-  if (n <= 0) return;
-  dispatch_float(src_dtype, "convert", "source", [&](auto src_tag) {
-    using Src = typename decltype(src_tag)::type;
-    dispatch_float(dst_dtype, "convert", "destination", [&](auto dst_tag) {
-      using Dst = typename decltype(dst_tag)::type;
-      convert_kernel<Src, Dst><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(
-          static_cast<const Src*>(src), static_cast<Dst*>(dst), n);
       LORAX_CUDA_CHECK_LAUNCH();
     });
   });

@@ -44,8 +44,4 @@ void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, v
 // x[i] += y[i] for i < n (f32 or bf16 each).
 void add(void* x, DType x_dtype, const void* y, DType y_dtype, int64_t n, cudaStream_t stream);
 
-// dst[i] = src[i] converted (F32, BF16, F16 in and out).
-void convert(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n,
-             cudaStream_t stream);
-
 }  // namespace lorax::cuda

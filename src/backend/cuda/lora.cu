@@ -60,14 +60,6 @@ __device__ __forceinline__ float* scratch_at(float* scratch, int64_t row, int sl
   return scratch + (row * kMaxLoraSlices + slice) * max_rank;
 }
 
-// Elements of T in one 16-byte load.
-template <typename T>
-constexpr int kPack = 16 / int(sizeof(T));
-
-__device__ __forceinline__ bool aligned16(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % 16 == 0;
-}
-
 // One rank row k of A against up to kShrinkRows rows of x starting at x_rows (nr valid). With
 // `vec` (in a multiple of the pack, both rows 16-byte aligned) every lane reads 16 bytes of A
 // and of each x row per step, so a warp streams 512 contiguous bytes of A per load instead of
@@ -79,7 +71,7 @@ __device__ void shrink_rank_row(const T* x_rows, const T* a_row, int64_t in, int
 #pragma unroll
   for (int j = 0; j < kShrinkRows; ++j) acc[j] = 0.0f;
   if (vec) {
-    constexpr int P = kPack<T>;
+    constexpr int P = pack_width<T>();
     for (int64_t i = int64_t(lane) * P; i < in; i += 32 * P) {
       const Pack<T, P> a = load_pack<T, P>(a_row + i);
 #pragma unroll
@@ -116,7 +108,7 @@ __global__ void __launch_bounds__(kShrinkThreads)
   if (rank <= 0) return;
   const int64_t end = segs.start[seg + 1];
   const T* a = static_cast<const T*>(table.a[slot]);
-  const bool vec = in % kPack<T> == 0 && aligned16(a) && aligned16(x);
+  const bool vec = in % pack_width<T>() == 0 && is_aligned(a, 16) && is_aligned(x, 16);
   const int warp = threadIdx.x / 32;
   const int num_warps = blockDim.x / 32;
   const int lane = threadIdx.x % 32;
@@ -196,8 +188,8 @@ __global__ void __launch_bounds__(kExpandCols)
   // Ranks up to one chunk that fill whole 16-byte packs: each thread reads its own row of B
   // straight into registers (a warp's rows are one contiguous run of B), only the shrink results
   // go through shared memory.
-  constexpr int P = kPack<T>;
-  const bool direct = rank <= kExpandRankChunk && rank % P == 0 && aligned16(b);
+  constexpr int P = pack_width<T>();
+  const bool direct = rank <= kExpandRankChunk && rank % P == 0 && is_aligned(b, 16);
   for (int64_t r0 = first; r0 < end; r0 += int64_t(gridDim.y) * kExpandRows) {
     const int nr = int(min(int64_t(kExpandRows), end - r0));
     float acc[kExpandRows] = {};
