@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "engine/engine.h"
 
@@ -44,6 +45,7 @@ EngineOptions scenario_engine(const BenchOptions& options, const CausalLM& model
                                                       : parse_dtype(options.model.kv_cache_dtype);
   e.kv.num_blocks = (kv_tokens + e.kv.block_size - 1) / e.kv.block_size;
   e.max_active_adapters = 8;
+  e.max_itl_factor = options.model.max_itl_factor;
   return e;
 }
 
@@ -101,12 +103,20 @@ struct LongPromptResult {
   int64_t steps_during = 0;
 };
 
+// How the long prompt is read: whole, in fixed chunks, or in chunks the decode pace sizes.
+struct Chunking {
+  bool chunked = false;
+  int64_t budget = 4096;
+  double max_itl_factor = 0.0;
+};
+
 LongPromptResult long_prompt_among_streams(CausalLM& model, const BenchOptions& options,
-                                           bool chunked) {
+                                           const Chunking& chunking) {
   const int64_t vocab = model.config().vocab_size;
   EngineOptions e = scenario_engine(options, model, 4096 + 32 * 200 + 1024);
-  e.chunked_prefill = chunked;
-  e.max_batch_prefill_tokens = chunked ? 512 : 4096;
+  e.chunked_prefill = chunking.chunked;
+  e.max_batch_prefill_tokens = chunking.budget;
+  e.max_itl_factor = chunking.max_itl_factor;
   Engine engine(model, e);
   std::map<uint64_t, std::vector<Clock::time_point>> stream_tokens;
   for (int s = 0; s < 32; ++s) {
@@ -178,10 +188,17 @@ void run_bench_scenarios(CausalLM& model, const BenchOptions& options) {
       "| chunked prefill | steady ITL p50 ms | steady ITL p99 ms | ITL p50 ms during "
       "its prefill | ITL p99 ms during its prefill | steps to its first token | its "
       "TTFT ms |\n|---|---:|---:|---:|---:|---:|---:|\n");
-  for (bool chunked : {false, true}) {
-    const LongPromptResult r = long_prompt_among_streams(model, options, chunked);
-    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %lld | %.1f |\n",
-                chunked ? "on (512-token chunks)" : "off (4,096-token budget)", r.steady_p50_ms,
+  const double factor = options.model.max_itl_factor > 0 ? options.model.max_itl_factor : 2.0;
+  char paced[96];
+  std::snprintf(paced, sizeof paced, "on (4,096-token budget, chunks paced to %.2gx a decode step)",
+                factor);
+  const std::pair<const char*, Chunking> variants[] = {
+      {"off (4,096-token budget)", {false, 4096, 0.0}},
+      {"on (512-token chunks)", {true, 512, 0.0}},
+      {paced, {true, 4096, factor}}};
+  for (const auto& [label, chunking] : variants) {
+    const LongPromptResult r = long_prompt_among_streams(model, options, chunking);
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %lld | %.1f |\n", label, r.steady_p50_ms,
                 r.steady_p99_ms, r.during_p50_ms, r.during_p99_ms, (long long)r.steps_during,
                 r.long_ttft_ms);
     std::fflush(stdout);

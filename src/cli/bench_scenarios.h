@@ -5,7 +5,9 @@
 //   tokens computed and time to first token p50/p99, prefix cache on and off;
 // - a long prompt among streams: one 4,000-token prompt arrives while 32 streams decode: the
 //   streams' inter-token latency p99 while it is read against their steady state, chunked
-//   prefill on (512-token chunks) and off (one 4,096-token prefill step).
+//   prefill off (one 4,096-token prefill step), on with fixed 512-token chunks, and on with
+//   chunks sized by the decode pace (--max-itl-factor, 2 when off on the command line).
+// The first scenario reads prompts as `lorax serve` would: chunked, paced by --max-itl-factor.
 #pragma once
 
 #include "cli/bench_command.h"

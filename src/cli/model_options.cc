@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "core/log.h"
 
@@ -41,6 +42,20 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_flag("--chunked-prefill,!--no-chunked-prefill", chunked_prefill,
                "read long prompts in chunks that share steps with running streams' decodes "
                "(default on)");
+  app.add_option("--max-itl-factor", max_itl_factor,
+                 "with chunked prefill, a step reading prompt tokens beside running streams is "
+                 "kept within this factor of a decode-only step, predicted from measured step "
+                 "times, so streams keep their pace while long prompts are read (0: off, only "
+                 "--max-batch-prefill-tokens bounds a step)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            const bool ok =
+                end != text.c_str() && *end == '\0' && (v == 0.0 || (v > 1.0 && v <= 100.0));
+            return ok ? std::string() : "must be 0 (off) or a number above 1, at most 100";
+          },
+          "0 or (1, 100]"));
   app.add_flag("--prefix-caching,!--no-prefix-caching", prefix_caching,
                "reuse the KV blocks of prompt prefixes computed before for the same adapter "
                "(default on)");
@@ -111,6 +126,7 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
       kv_cache_dtype == "auto" ? model.activation_dtype() : parse_dtype(kv_cache_dtype);
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
   e.chunked_prefill = chunked_prefill;
+  e.max_itl_factor = max_itl_factor;
   e.prefix_caching = prefix_caching;
   e.max_running = max_running;
   e.max_batch_total_tokens = max_batch_total_tokens;

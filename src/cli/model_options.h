@@ -25,6 +25,7 @@ struct ModelOptions {
   int64_t block_size = 16;
   int64_t max_batch_prefill_tokens = 4096;
   bool chunked_prefill = true;
+  double max_itl_factor = 2.0;
   bool prefix_caching = true;
   bool enforce_eager = false;  // no step graphs: every op launched one by one (vLLM's name)
   int64_t max_running = 256;

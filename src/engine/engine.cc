@@ -27,10 +27,13 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
     : model_(model),
       options_(options),
       cache_(model, options.kv),
-      eos_ids_(model.config().eos_token_ids) {
+      eos_ids_(model.config().eos_token_ids),
+      pace_(options.chunked_prefill ? options.max_itl_factor : 0.0) {
   LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0 &&
                   options.max_active_adapters > 0,
               "engine limits must be positive");
+  LORAX_CHECK(options.max_itl_factor == 0.0 || options.max_itl_factor > 1.0,
+              "max_itl_factor must be 0 (off) or above 1");
   model_.plan(options.max_step_tokens(), options.max_running);
   const int64_t slots = options.max_active_adapters;
   model_.configure_adapter_slots(slots);
@@ -126,7 +129,10 @@ std::vector<StepOutput> Engine::chunked_step() {
   // Decodes first claim their blocks (preempting the newest sequences if they must), so the
   // chunks planned below all have their memory.
   if (!running_.empty()) reserve_decode_slots();
-  StepTokenBudget budget(options_.max_batch_prefill_tokens, /*chunked=*/true);
+  int64_t decodes = 0;
+  for (const auto& seq : running_) decodes += seq->prefilling ? 0 : 1;
+  StepTokenBudget budget(pace_.allowance(decodes, options_.max_batch_prefill_tokens),
+                         /*chunked=*/true);
   std::vector<Chunk> chunks;
   for (auto& seq : running_) {
     const int64_t pending = int64_t(seq->tokens.size()) - seq->num_cached;
@@ -445,8 +451,9 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   ++(batch.is_prefill() ? counters_.prefill_steps : counters_.decode_steps);
   counters_.last_batch_sequences = int64_t(chunks.size());
   counters_.last_batch_tokens = batch.num_tokens();
-  for (const Chunk& c : chunks)
-    if (c.seq->prefilling) counters_.prompt_tokens += c.len;
+  int64_t prompt_tokens = 0, decode_tokens = 0;
+  for (const Chunk& c : chunks) (c.seq->prefilling ? prompt_tokens : decode_tokens) += c.len;
+  counters_.prompt_tokens += prompt_tokens;
   // One sampling call for the step, rows in the order build_batch laid them out.
   std::vector<TokenLogprob> sampled;
   if (!rows.empty()) sampled = model_.backend().sample(out.logits, rows);
@@ -456,6 +463,9 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
     StepOutput o = finish_chunk(c, sampled, next);
     if (o.request_id != 0) outputs.push_back(std::move(o));
   }
+  pace_.observe(
+      prompt_tokens, decode_tokens,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - step_started_).count());
   retire_finished(outputs);
   return outputs;
 }

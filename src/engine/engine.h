@@ -13,7 +13,9 @@
 //   one token; sequences whose prompt is partly read get their next chunk, oldest first; then
 //   waiting requests are admitted while the prefill budget (max_batch_prefill_tokens, decodes
 //   not counted) has room, each with a first chunk of what is left of it. A prompt longer than
-//   the budget is read over several steps while the running streams keep decoding.
+//   the budget is read over several steps while the running streams keep decoding. With
+//   max_itl_factor set, the budget of a step that decodes is what keeps it within that factor
+//   of a decode-only step, predicted from measured step times (DecodePace).
 // - without it: if waiting requests can be admitted with their whole prompt within
 //   max_batch_prefill_tokens, the step is a prefill of those; otherwise it is a decode of every
 //   running sequence. A prompt over the budget is admitted only when nothing else runs.
@@ -102,6 +104,9 @@ struct EngineOptions {
   int64_t max_batch_prefill_tokens = 4096;
   // Cut prompts into chunks that share steps with decodes (see the contract above).
   bool chunked_prefill = true;
+  // Chunked prefill only: a step that reads prompt tokens beside running streams is kept within
+  // this factor of a decode-only step (DecodePace, step_budget.h); 0: the budget alone bounds it.
+  double max_itl_factor = 0.0;
   // Reuse the KV blocks of prompt prefixes computed before (see the contract above).
   bool prefix_caching = true;
   // Most tokens (prompt and generated) of all running sequences together; 0: only the KV cache
@@ -252,6 +257,7 @@ class Engine {
   EngineOptions options_;
   PagedKvCache cache_;
   std::vector<int32_t> eos_ids_;
+  DecodePace pace_;  // sizes prompt chunks beside decodes from measured step times
   uint64_t next_id_ = 1;
   std::deque<SequencePtr> waiting_;
   std::vector<SequencePtr> running_;  // in admission order: the newest is last

@@ -1,5 +1,7 @@
 // Chunked prefill: the step budget rule on its own, and a model's answers that do not depend on
 // how prompts are cut into chunks or mixed with decodes.
+#include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -48,6 +50,81 @@ TEST(StepTokenBudget, UnchunkedLetsALongPromptRunAlone) {
   StepTokenBudget after(10, false);
   EXPECT_EQ(after.take(2, true), 2);
   EXPECT_EQ(after.take(25, true), 0);  // alone only for the step's first prompt
+}
+
+TEST(DecodePace, OffOrUnmeasuredLeavesTheBudget) {
+  DecodePace off(0.0);
+  off.observe(0, 32, 0.010);
+  off.observe(1000, 0, 0.100);
+  EXPECT_EQ(off.allowance(32, 4096), 4096);
+  DecodePace pace(1.5);
+  EXPECT_EQ(pace.allowance(32, 4096), 4096);  // nothing measured
+  pace.observe(1000, 0, 0.100);
+  EXPECT_EQ(pace.allowance(32, 4096), 4096);  // no decode step measured
+  pace.observe(0, 32, 0.010);
+  EXPECT_EQ(pace.allowance(0, 4096), 4096);  // nobody decodes: nothing to keep pace with
+}
+
+TEST(DecodePace, ChunksAimBelowTheFactorOfADecodeStep) {
+  DecodePace pace(1.5);  // a chunk may add 5 ms to a 10 ms decode step; the plan aims at 4 ms
+  pace.observe(0, 32, 0.010);
+  pace.observe(1000, 0, 0.100);  // a prompt-only step: 0.1 ms a token, its fixed cost included
+  EXPECT_NEAR(double(pace.allowance(32, 4096)), 40.0, 1.0);
+  pace.observe(40, 32, 0.0124);             // measured: 2.4 ms for 40 tokens
+  EXPECT_EQ(pace.allowance(32, 4096), 60);  // the fit says 66: at most 1.5x the last chunk
+  pace.observe(60, 32, 0.0136);             // 0.06 ms a token, as predicted
+  EXPECT_EQ(pace.allowance(32, 4096), 66);  // where 4 ms are added
+  EXPECT_EQ(pace.allowance(32, 30), 30);    // never over the budget
+  pace.observe(66, 32, 0.0150);             // later chunks attend to more: 5 ms
+  EXPECT_LT(pace.allowance(32, 4096), 60);  // so the next one is smaller
+}
+
+TEST(DecodePace, APromptAlwaysProgresses) {
+  DecodePace pace(1.5);
+  pace.observe(0, 32, 0.001);
+  pace.observe(10, 32, 0.011);  // 1 ms a token: the fit says no token at all
+  EXPECT_EQ(pace.allowance(32, 4096), 1);
+  pace.observe(1, 32, 0.002);
+  EXPECT_EQ(pace.allowance(32, 4096), 1);
+}
+
+TEST(DecodePace, OneSlowStepDoesNotPinTheChunksSmall) {
+  DecodePace pace(1.5);
+  pace.observe(0, 32, 0.010);
+  pace.observe(40, 32, 0.0124);  // 0.06 ms a token
+  pace.observe(41, 32, 0.060);   // a hiccup: 50 ms for the same tokens
+  EXPECT_LE(pace.allowance(32, 4096), 4);
+  int64_t tokens = 0;
+  for (int i = 0; i < 20; ++i) {  // then steps cost what they did before
+    tokens = pace.allowance(32, 4096);
+    pace.observe(tokens, 32, 0.010 + 0.00006 * double(tokens));
+  }
+  EXPECT_NEAR(double(tokens), 66.0, 2.0);
+}
+
+// On machines whose step time is linear in its tokens, the chunks settle where a step lasts the
+// factor of a decode step: a CPU (every token costs) and a GPU (prompt tokens beside a
+// memory-bound decode are nearly free until compute takes over).
+TEST(DecodePace, SettlesAtTheFactorOnModelledMachines) {
+  struct Machine {
+    double decode_s, free_tokens, token_s;
+    double step(int64_t tokens) const {
+      return decode_s + std::max(0.0, double(tokens) - free_tokens) * token_s;
+    }
+  };
+  for (const Machine m : {Machine{0.43, 0, 0.013}, Machine{0.0074, 150, 32e-6}}) {
+    DecodePace pace(1.5);
+    pace.observe(1024, 0, 1024 * m.token_s + 0.001);  // the streams' prompts
+    for (int i = 0; i < 5; ++i) pace.observe(0, 32, m.step(0));
+    std::vector<double> ratios;
+    for (int i = 0; i < 30; ++i) {
+      const int64_t tokens = pace.allowance(32, 4096);
+      ratios.push_back(m.step(tokens) / m.decode_s);
+      pace.observe(tokens, 32, m.step(tokens));
+    }
+    for (size_t i = 0; i < ratios.size(); ++i) EXPECT_LE(ratios[i], 1.5 + 1e-9) << i;
+    EXPECT_GT(ratios.back(), 1.3);  // and uses most of what the factor allows
+  }
 }
 
 struct Answer {
@@ -196,6 +273,32 @@ TEST_F(ChunkedPrefillEngine, RunningStreamsGetATokenEveryStepWhileAPromptIsRead)
   }
   EXPECT_EQ(steps_until_first, 6);  // 40 tokens, 7 a step
   while (engine.has_work()) engine.step();
+}
+
+// With the pace on, a prompt that fits the budget is still read in chunks beside decoding
+// streams: on this model a prompt token costs far more than 1/300 of a decode step of two
+// streams, so no plan lets 300 tokens into one step (and at
+// worst a token a step, it is read before the streams end).
+TEST_F(ChunkedPrefillEngine, ThePaceCutsPromptsBesideDecodingStreams) {
+  EngineOptions options;
+  options.max_itl_factor = 1.5;
+  Engine engine(*model, options);
+  const uint64_t a = engine.add(request({1, 403}, 500));
+  const uint64_t b = engine.add(request({1, 407}, 500));
+  for (int i = 0; i < 6; ++i) engine.step();  // their prompts, then decode steps to measure
+  const uint64_t big = engine.add(request(long_prompt(300), 2));
+  int64_t steps_until_first = 0;
+  for (bool started = false; !started; ++steps_until_first) {
+    std::set<uint64_t> got;
+    for (const auto& o : engine.step())
+      if (o.token) got.insert(o.request_id);
+    EXPECT_TRUE(got.count(a) && got.count(b)) << "step " << steps_until_first;
+    started = got.count(big) > 0;
+  }
+  EXPECT_GT(steps_until_first, 1);
+  std::printf("300 prompt tokens read in %lld steps\n", (long long)steps_until_first);
+  while (engine.has_work()) engine.step();
+  EXPECT_EQ(engine.stats().kv_blocks_free, engine.stats().kv_blocks_total);
 }
 
 TEST_F(ChunkedPrefillEngine, CancellingAPartlyReadPromptFreesItsBlocks) {
