@@ -1,5 +1,6 @@
 #include "adapters/lora_adapter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -446,8 +447,8 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::from_weights(
 }
 
 std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed,
-                                                         float strength) {
+                                                         uint64_t seed, float strength,
+                                                         const std::vector<LoraTarget>& targets) {
   auto set = std::make_shared<LoraWeightSet>();
   set->layers.resize(size_t(base.num_layers));
   uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -461,6 +462,8 @@ std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base
   };
   for (const Module& m : base_modules(base)) {
     if (m.layer < 0) continue;
+    if (!targets.empty() && std::find(targets.begin(), targets.end(), m.target) == targets.end())
+      continue;
     LoraWeights w;
     w.a = fill({rank, m.in}, 1.0f / std::sqrt(float(m.in)));
     w.b = fill({m.out, rank}, strength);

@@ -107,10 +107,10 @@ class LoraAdapter {
   std::map<std::string, std::string> prompt_files_;
 };
 
-// Random adapters in memory, for benchmarks and the demo: every layer target at `rank`, B drawn
-// from [-strength, strength).
-std::shared_ptr<const LoraWeightSet> random_lora_weights(const ModelConfig& base, int64_t rank,
-                                                         uint64_t seed,
-                                                         float strength = 0.01f);
+// Random adapters in memory, for benchmarks and the demo: the layer targets given (every one
+// when empty) at `rank`, B drawn from [-strength, strength).
+std::shared_ptr<const LoraWeightSet> random_lora_weights(
+    const ModelConfig& base, int64_t rank, uint64_t seed, float strength = 0.01f,
+    const std::vector<LoraTarget>& targets = {});
 
 }  // namespace lorax

@@ -131,6 +131,12 @@ std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const Causal
   return out;
 }
 
+// The KV cache's element type: --kv-cache-dtype, or the activations' for auto.
+DType kv_dtype(const CausalLM& model, const BenchOptions& options) {
+  return options.model.kv_cache_dtype == "auto" ? model.activation_dtype()
+                                                : parse_dtype(options.model.kv_cache_dtype);
+}
+
 // Runs `batch` prompts of `prompt_tokens` through one prefill step and `decode_tokens` decode
 // steps; decode_tokens 0 measures the prefill alone.
 Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
@@ -139,9 +145,7 @@ Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
                     int64_t adapter_count) {
   EngineOptions engine_options;
   engine_options.kv.block_size = options.model.block_size;
-  engine_options.kv.dtype = options.model.kv_cache_dtype == "auto"
-                                ? model.activation_dtype()
-                                : parse_dtype(options.model.kv_cache_dtype);
+  engine_options.kv.dtype = kv_dtype(model, options);
   engine_options.kv.num_blocks =
       batch * ((prompt_tokens + decode_tokens) / engine_options.kv.block_size + 2);
   engine_options.max_batch_prefill_tokens = batch * prompt_tokens;
@@ -175,14 +179,14 @@ Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
 
 // Bytes one decode step reads: every weight except an untied embedding table (only looked up),
 // the KV cache of every sequence at the given mean context, and each distinct adapter once.
-double decode_step_bytes(const CausalLM& model, int64_t batch, double mean_context,
+double decode_step_bytes(const CausalLM& model, DType kv, int64_t batch, double mean_context,
                          double adapter_bytes) {
   const ModelWeights& w = model.weights();
   double bytes = double(w.nbytes());
   if (w.lm_head.raw() != w.embed_tokens.raw()) bytes -= double(w.embed_tokens.nbytes());
   const ModelConfig& c = model.config();
-  const double kv_per_token = 2.0 * double(c.num_layers * c.num_kv_heads * c.head_dim) *
-                              double(dtype_size(model.activation_dtype()));
+  const double kv_per_token =
+      2.0 * double(c.num_layers * c.num_kv_heads * c.head_dim) * double(dtype_size(kv));
   return bytes + double(batch) * mean_context * kv_per_token + adapter_bytes;
 }
 
@@ -235,6 +239,12 @@ int run_bench(const BenchOptions& options) {
     label = options.shape + " (random " + options.dtype + ")";
   }
   model->set_step_graphs(!options.model.enforce_eager);
+  if (options.serving) {
+    std::printf("\nlorax bench --serving: %s on %s, %s activations\n", label.c_str(),
+                backend->name().c_str(), std::string(dtype_name(activation)).c_str());
+    run_serving_load(*model, options);
+    return 0;
+  }
   if (options.scenarios) {
     std::printf("\nlorax bench --scenarios: %s on %s, %s activations\n", label.c_str(),
                 backend->name().c_str(), std::string(dtype_name(activation)).c_str());
@@ -251,9 +261,10 @@ int run_bench(const BenchOptions& options) {
               ceilings.bandwidth / 1e9);
   if (ceilings.gemm_flops > 0)
     std::printf(", bf16 GEMM %.1f TFLOP/s", ceilings.gemm_flops / 1e12);
-  std::printf("\nweights read per decode step: %.1f MiB; prompts %lld tokens, %lld decode steps\n\n",
-              decode_step_bytes(*model, 0, 0, 0) / (1 << 20), (long long)options.prompt_tokens,
-              (long long)options.decode_tokens);
+  std::printf(
+      "\nweights read per decode step: %.1f MiB; prompts %lld tokens, %lld decode steps\n\n",
+      decode_step_bytes(*model, kv_dtype(*model, options), 0, 0, 0) / (1 << 20),
+      (long long)options.prompt_tokens, (long long)options.decode_tokens);
   const auto adapters = make_bench_adapters(*model, options);
   const double adapter_bytes =
       adapters.empty() ? 0.0
@@ -278,8 +289,8 @@ int run_bench(const BenchOptions& options) {
       if (count == 0) base = m;
       const std::string what = "batch " + std::to_string(batch) + ", " + std::to_string(count) +
                                " adapters";
-      const double bytes =
-          decode_step_bytes(*model, batch, mean_context, double(count) * adapter_bytes);
+      const double bytes = decode_step_bytes(*model, kv_dtype(*model, options), batch, mean_context,
+                                             double(count) * adapter_bytes);
       print_row("decode, " + what, m.decode_tok_s, ceilings.bandwidth / bytes * double(batch),
                 "tok/s (bytes)");
       const double prefill_limit =

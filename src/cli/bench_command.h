@@ -27,6 +27,12 @@ struct BenchOptions {
   int64_t prefill_tokens = 2048;
   // Runs the serving scenarios (bench_scenarios.h) instead of the throughput table.
   bool scenarios = false;
+  // Runs the serving load (bench_scenarios.h) instead: `streams` requests in flight, `requests`
+  // in all (0: four per stream), over `serving_adapters` random adapters and over none.
+  bool serving = false;
+  int64_t serving_adapters = 1000;
+  int64_t streams = 256;
+  int64_t requests = 0;
 };
 
 int run_bench(const BenchOptions& options);

@@ -6,7 +6,9 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "core/log.h"
 #include "engine/engine.h"
 
 namespace lorax {
@@ -203,6 +205,133 @@ void run_bench_scenarios(CausalLM& model, const BenchOptions& options) {
                 r.long_ttft_ms);
     std::fflush(stdout);
   }
+}
+
+namespace {
+
+struct ServingResult {
+  int64_t requests = 0, tokens = 0;
+  double seconds = 0;
+  double ttft_p50_ms = 0, ttft_p99_ms = 0, itl_p50_ms = 0, itl_p99_ms = 0;
+};
+
+// Draws ranks 0..n-1 with probability proportional to 1 / (rank + 1).
+class ZipfDraw {
+ public:
+  ZipfDraw(int64_t n, uint64_t seed) : state_(seed * 0x9e3779b97f4a7c15ull + 1) {
+    double sum = 0;
+    for (int64_t k = 1; k <= n; ++k) cdf_.push_back(sum += 1.0 / double(k));
+    for (double& c : cdf_) c /= sum;
+  }
+  int64_t operator()() {
+    state_ ^= state_ << 13, state_ ^= state_ >> 7, state_ ^= state_ << 17;
+    const double u = double(state_ >> 11) / double(uint64_t(1) << 53);
+    const auto it = std::lower_bound(cdf_.begin(), cdf_.end(), u);
+    return std::min<int64_t>(it - cdf_.begin(), int64_t(cdf_.size()) - 1);
+  }
+
+ private:
+  std::vector<double> cdf_;
+  uint64_t state_;
+};
+
+ServingResult serving_run(CausalLM& model, const BenchOptions& options,
+                          const std::vector<std::shared_ptr<const LoraAdapter>>& adapters) {
+  const int64_t vocab = model.config().vocab_size;
+  const int64_t total = options.requests > 0 ? options.requests : 4 * options.streams;
+  EngineOptions e = scenario_engine(
+      options, model, options.streams * (options.prompt_tokens + options.decode_tokens + 32));
+  e.max_running = options.streams;
+  e.max_active_adapters = options.model.max_active_adapters;
+  e.max_batch_prefill_tokens = options.model.max_batch_prefill_tokens;
+  Engine engine(model, e);
+  ZipfDraw zipf(std::max<int64_t>(int64_t(adapters.size()), 1), 7);
+  struct InFlight {
+    Clock::time_point sent, last;
+    bool started = false;
+  };
+  std::map<uint64_t, InFlight> flying;
+  int64_t sent = 0;
+  auto send = [&] {
+    GenerationRequest q;
+    q.prompt_ids = tokens(options.prompt_tokens, uint64_t(20000 + sent), vocab);
+    q.max_new_tokens = options.decode_tokens;
+    q.ignore_eos = true;
+    if (!adapters.empty()) q.adapter = adapters[size_t(zipf())];
+    flying[engine.add(std::move(q))] = {Clock::now(), {}, false};
+    ++sent;
+  };
+  ServingResult r;
+  std::vector<double> ttft, itl;
+  const auto start = Clock::now();
+  while (sent < std::min(total, options.streams)) send();
+  while (engine.has_work()) {
+    const std::vector<StepOutput> outputs = engine.step();
+    const auto now = Clock::now();
+    for (const StepOutput& o : outputs) {
+      auto it = flying.find(o.request_id);
+      if (it == flying.end()) continue;
+      if (o.token) {
+        ++r.tokens;
+        (it->second.started ? itl : ttft)
+            .push_back(ms_between(it->second.started ? it->second.last : it->second.sent, now));
+        it->second.started = true;
+        it->second.last = now;
+      }
+      if (o.finish != FinishReason::None) {
+        flying.erase(it);
+        ++r.requests;
+        if (sent < total) send();
+      }
+    }
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.ttft_p50_ms = percentile(ttft, 50);
+  r.ttft_p99_ms = percentile(ttft, 99);
+  r.itl_p50_ms = percentile(itl, 50);
+  r.itl_p99_ms = percentile(itl, 99);
+  return r;
+}
+
+}  // namespace
+
+void run_serving_load(CausalLM& model, const BenchOptions& options) {
+  const int64_t n = options.serving_adapters;
+  log_info("building ", n, " random rank-16 adapters on q_proj and v_proj");
+  std::vector<std::shared_ptr<const LoraAdapter>> adapters;
+  for (int64_t i = 0; i < n; ++i) {
+    adapters.push_back(
+        LoraAdapter::from_weights("tenant-" + std::to_string(i),
+                                  random_lora_weights(model.config(), 16, uint64_t(i + 1), 0.01f,
+                                                      {LoraTarget::QProj, LoraTarget::VProj})));
+    if ((i + 1) % 100 == 0 && i + 1 < n) log_info("  ", i + 1, " of ", n, " adapters built");
+  }
+  const int64_t total = options.requests > 0 ? options.requests : 4 * options.streams;
+  std::printf(
+      "\nserving: %lld requests in flight, %lld in all, prompts of %lld tokens, %lld new tokens "
+      "each; adapters: %lld (%.1f MiB each in f32 on the host), Zipf s = 1, %lld device slots\n\n",
+      (long long)options.streams, (long long)total, (long long)options.prompt_tokens,
+      (long long)options.decode_tokens, (long long)n,
+      double(adapters.front()->nbytes()) / double(1 << 20),
+      (long long)options.model.max_active_adapters);
+  std::printf(
+      "| load | requests | generated tok/s | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms "
+      "|\n|---|---:|---:|---:|---:|---:|---:|\n");
+  ServingResult results[2];
+  for (int with : {0, 1}) {
+    const ServingResult r = serving_run(
+        model, options, with ? adapters : std::vector<std::shared_ptr<const LoraAdapter>>{});
+    results[with] = r;
+    std::printf("| %s | %lld | %.1f | %.1f | %.1f | %.2f | %.2f |\n",
+                with ? "adapters, Zipf" : "no adapters", (long long)r.requests,
+                double(r.tokens) / r.seconds, r.ttft_p50_ms, r.ttft_p99_ms, r.itl_p50_ms,
+                r.itl_p99_ms);
+    std::fflush(stdout);
+  }
+  const double base = double(results[0].tokens) / results[0].seconds;
+  const double mixed = double(results[1].tokens) / results[1].seconds;
+  std::printf("\nwith adapters against without: throughput %.2fx, TTFT p99 %.2fx\n", mixed / base,
+              results[1].ttft_p99_ms / std::max(results[0].ttft_p99_ms, 1e-9));
 }
 
 }  // namespace lorax

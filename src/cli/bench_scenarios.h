@@ -18,4 +18,16 @@ namespace lorax {
 // Prints both tables for `model` (which must hold at least 4,100 positions).
 void run_bench_scenarios(CausalLM& model, const BenchOptions& options);
 
+// `lorax bench --serving`: many tenants at once. options.streams requests are kept in flight
+// (a finished one is replaced at once, until options.requests have been sent), each with a
+// fresh random prompt of options.prompt_tokens and options.decode_tokens new tokens, once with
+// every request on its own adapter drawn with Zipf popularity (s = 1) from
+// options.serving_adapters random rank-16 adapters on q_proj and v_proj, and once on the base
+// model alone. The engine runs as `lorax serve` would run it (chunked prefill paced by
+// --max-itl-factor, --max-active-adapters device slots, adapters loaded into a slot when a step
+// needs one that is not there), driven directly: no HTTP, no tokenizer. Prints throughput
+// (generated tokens/s), time to first token and inter-token latency (p50, p99) of both, and
+// their ratios.
+void run_serving_load(CausalLM& model, const BenchOptions& options);
+
 }  // namespace lorax

@@ -54,6 +54,17 @@ int main(int argc, char** argv) {
   bench->add_flag("--scenarios", bench_options.scenarios,
                   "serving scenarios instead: shared system prompts (prefix cache on/off) and a "
                   "long prompt among decoding streams (chunked prefill on/off)");
+  bench->add_flag("--serving", bench_options.serving,
+                  "a serving load instead: --streams requests in flight (256), --requests in all "
+                  "(0: four per stream), prompts of --prompt-tokens, --decode-tokens new tokens, "
+                  "over --serving-adapters random rank-16 q_proj/v_proj adapters (1000) with "
+                  "Zipf popularity, and over none");
+  bench->add_option("--serving-adapters", bench_options.serving_adapters)
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  bench->add_option("--streams", bench_options.streams)
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
+  bench->add_option("--requests", bench_options.requests)
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 24));
   std::vector<std::string> bench_tokenizers;
   bench
       ->add_option("--tokenizer", bench_tokenizers,

@@ -21,6 +21,18 @@ TEST(BenchCommand, PrintsBaseAndAdapterRowsWithRatios) {
   EXPECT_NE(r.output.find("read bandwidth"), std::string::npos);
 }
 
+// Every request of both loads completes; the table has both rows and the ratios line.
+TEST(BenchCommand, ServingLoadRunsWithAndWithoutAdapters) {
+  const auto r = testing::run_command(
+      testing::lorax_binary() +
+      " bench --shape tiny --threads 1 --serving --serving-adapters 20 --streams 6 "
+      "--requests 15 --prompt-tokens 12 --decode-tokens 5 --max-active-adapters 4 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("| no adapters | 15 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("| adapters, Zipf | 15 |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("with adapters against without: throughput "), std::string::npos);
+}
+
 TEST(BenchCommand, MeasuresACheckpointAndTokenizers) {
   const std::string model = testing::model_dir("stories260K");
   auto r = testing::run_command(testing::lorax_binary() + " bench --model " + model +
