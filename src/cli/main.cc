@@ -154,6 +154,10 @@ int main(int argc, char** argv) {
   loadgen->add_option("--prompt", load.prompt);
   loadgen->add_option("--time-limit", load.time_limit_s, "seconds before clients stop")
       ->check(CLI::Range(1.0, 86400.0));
+  loadgen
+      ->add_option("--connections", load.connections,
+                   "idle keep-alive connections held open during the run")
+      ->check(CLI::Range(0, 1000000));
 
   CLI11_PARSE(app, argc, argv);
   try {
