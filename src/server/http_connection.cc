@@ -338,25 +338,30 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
       events_ += event;
       return true;
     };
-    bool more = true;
+    bool more = true;  // stopped only by the turn's end: come back after the others
     for (int i = 0; i < kStepsPerTurn && more; ++i) {
+      if (backlogged()) {  // resumes when the client has read (on_written)
+        more = false;
+        break;
+      }
       const EventSource::Progress progress = next_events(*stream_, emit);
       if (progress == EventSource::Progress::More) continue;
       if (progress != EventSource::Progress::Waiting) end_stream(progress);
       more = false;
     }
-    if (more && !step_posted_.exchange(true))  // more is ready: come back after the others
+    if (more && !step_posted_.exchange(true))
       asio::post(socket_.get_executor(), [self = shared_from_this()] {
         self->step_posted_ = false;
         self->step();
       });
     take_events();
-    if (out_.size() > limits_.stream_buffer_bytes) {
-      log_warn("dropping a client that does not read its stream (", out_.size(), " bytes unsent)");
-      close_now();
-      return;
-    }
     flush();
+  }
+
+  // The stream's bytes waiting for the client: beyond the limit, no more are taken from the
+  // engine (whose events wait in their handle) until the client reads.
+  bool backlogged() const {
+    return out_.size() + sending_.size() + events_.size() >= limits_.stream_buffer_bytes;
   }
 
   void take_events() {
@@ -412,7 +417,10 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
       close_now();
       return;
     }
-    flush();
+    if (stream_)
+      step();  // takes what waited while the client was behind, and flushes
+    else
+      flush();
   }
 
   void finish_response() {

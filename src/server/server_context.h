@@ -35,8 +35,9 @@ struct ServerLimits {
   // slower is closed, so slow clients cannot hold connections.
   double request_read_timeout_s = 10;
   double keep_alive_timeout_s = 60;  // an idle connection between requests is closed after it
-  // A client that reads none of a stream for this long, or lets this many bytes pile up, is
-  // dropped and its request cancelled: a slow reader holds neither the engine nor memory.
+  // A client whose writes make no progress for this long is dropped and its request cancelled;
+  // at most stream_buffer_bytes of a stream wait for a slow reader (further events wait in the
+  // engine's handle). A slow reader holds neither the engine nor other clients.
   double write_timeout_s = 30;
   size_t stream_buffer_bytes = 1 << 20;
 };

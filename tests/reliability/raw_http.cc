@@ -48,12 +48,14 @@ size_t count_entries(const char* dir) {
   return n;
 }
 
-int connect_to(int port, int& error) {
+int connect_to(int port, int& error, int receive_buffer = 0) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     error = errno;
     return -1;
   }
+  if (receive_buffer > 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(uint16_t(port));
@@ -115,12 +117,12 @@ RawConnections::~RawConnections() {
   for (size_t i = 0; i < conns_.size(); ++i) close(i);
 }
 
-size_t RawConnections::open(int port, size_t n) {
+size_t RawConnections::open(int port, size_t n, int receive_buffer) {
   size_t connected = 0;
   for (size_t i = 0; i < n; ++i) {
     RawConnection c;
     c.opened = Clock::now();
-    c.fd = connect_to(port, c.error);
+    c.fd = connect_to(port, c.error, receive_buffer);
     connected += c.fd >= 0;
     conns_.push_back(std::move(c));
   }

@@ -49,8 +49,10 @@ class RawConnections {
   RawConnections(const RawConnections&) = delete;
   RawConnections& operator=(const RawConnections&) = delete;
 
-  // Opens `n` more connections to 127.0.0.1:port; returns how many connected.
-  size_t open(int port, size_t n);
+  // Opens `n` more connections to 127.0.0.1:port; returns how many connected. A non-zero
+  // `receive_buffer` shrinks each one's kernel receive buffer (a client that reads slowly fills
+  // it soon).
+  size_t open(int port, size_t n, int receive_buffer = 0);
   // Replaces connection i by a new one to the same port.
   bool reopen(size_t i, int port);
   size_t size() const { return conns_.size(); }

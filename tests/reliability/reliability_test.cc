@@ -392,6 +392,47 @@ TEST(Reliability, IdleConnectionsCloseAfterTheKeepAliveTimeout) {
   EXPECT_LT(idle, kSanitizedBuild ? 5000.0 : 1500.0);
 }
 
+TEST(Reliability, AClientThatDoesNotReadIsDroppedWithoutHoldingOthers) {
+  TestServerOptions options;
+  options.limits.stream_buffer_bytes = 8 << 10;
+  options.limits.write_timeout_s = 1.0;
+  TestServer server(options);
+  RawConnections stalled;
+  ASSERT_EQ(stalled.open(server.port, 1, 2048), 1u);
+  // Every token with its alternatives, in pipelined streams: far more than the kernel buffers
+  // hold (megabytes on loopback).
+  const Json body = {{"inputs", "Once upon a time"},
+                     {"parameters",
+                      {{"max_new_tokens", 400},
+                       {"ignore_eos_token", true},
+                       {"details", true},
+                       {"return_k_alternatives", 20}}}};
+  constexpr size_t kPipelined = 24;
+  for (size_t i = 0; i < kPipelined; ++i)
+    stalled.send(0, post_request("/generate_stream", body.dump()));
+  const auto start = Clock::now();
+  std::vector<double> others_ms;
+  while (Clock::now() - start < 4s) {  // the stalled client reads nothing meanwhile
+    const auto t0 = Clock::now();
+    EXPECT_EQ(server.post_raw("/generate", generate_body(4)).status, 200);
+    others_ms.push_back(ms(Clock::now() - t0));
+  }
+  const ServiceStats stats = server.service->stats();
+  stalled.run(Clock::now() + 10s, [](const RawConnection& r) { return r.closed; });
+  const size_t answered = parse_responses(stalled[0].in, false).size();
+  std::printf(
+      "a client reading nothing: dropped after %zu bytes were delivered (%zu of %zu "
+      "streams), %lld in flight after; others p99 %.1f ms over %zu requests\n",
+      stalled[0].in.size(), answered, kPipelined, (long long)stats.in_flight,
+      percentile(others_ms, 0.99), others_ms.size());
+  EXPECT_TRUE(stalled[0].closed || stalled[0].error) << "the stalled client was not dropped";
+  EXPECT_LT(answered, kPipelined) << "every stream ended normally: nothing piled up";
+  EXPECT_EQ(stats.in_flight, 0);
+  if (!kSanitizedBuild) {
+    EXPECT_LT(percentile(others_ms, 0.99), 100.0);
+  }
+}
+
 TEST(Reliability, DrainingAnswers503OnHealth) {
   TestServer server;
   server.server->drain();
