@@ -5,8 +5,9 @@
 #     (concurrent clients, disconnects, overload) and reliability tests (the HTTP layer's I/O
 #     threads under connection abuse), gcc, build-tsan/.
 # Both build at -O1 with line tables only, so a report has file:line and CI stays quick.
-# TSan is built with gcc (quicker here for these two binaries). Debian's libcpp-httplib is not
-# instrumented; tests/tsan.supp silences what TSan cannot see inside it, and nothing of ours.
+# TSan is built with gcc (quicker here for these binaries). Debian's libcpp-httplib (the tests'
+# HTTP client) is not instrumented; tests/tsan.supp silences what TSan cannot see inside it,
+# and nothing of ours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --sanitizers
