@@ -3,7 +3,7 @@
 # --sanitizers adds clang and its sanitizer/libFuzzer runtimes (scripts/sanitize.sh, fuzz/).
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libpcre2-dev libcli11-dev
-          libutf8proc-dev zlib1g-dev libcpp-httplib-dev libgtest-dev libgmock-dev curl python3 python3-venv)
+          libutf8proc-dev zlib1g-dev libboost-dev libcpp-httplib-dev libgtest-dev libgmock-dev curl python3 python3-venv)
 if [ "${1:-}" = "--sanitizers" ]; then
   packages+=(clang libclang-rt-14-dev)
 fi

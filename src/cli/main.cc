@@ -129,6 +129,23 @@ int main(int argc, char** argv) {
                    "larger request bodies are refused with 413 before they are read")
       ->check(CLI::Range(size_t(1024), size_t(1) << 32));
   serve
+      ->add_option("--http-threads", serve_options.limits.http_threads,
+                   "I/O threads serving every connection (event-driven: none waits for the engine)")
+      ->check(CLI::Range(1, 256));
+  serve
+      ->add_option(
+          "--max-connections", serve_options.limits.max_connections,
+          "connections open at once; beyond, 503 with Retry-After and the connection closed")
+      ->check(CLI::Range(1, 1000000));
+  serve
+      ->add_option("--request-read-timeout", serve_options.limits.request_read_timeout_s,
+                   "seconds to receive a request's headers and body (from its first byte)")
+      ->check(CLI::Range(0.1, 3600.0));
+  serve
+      ->add_option("--keep-alive-timeout", serve_options.limits.keep_alive_timeout_s,
+                   "seconds an idle connection is kept open between requests")
+      ->check(CLI::Range(0.1, 3600.0));
+  serve
       ->add_option("--shutdown-grace", serve_options.shutdown_grace_s,
                    "seconds in-flight requests get to finish on SIGINT/SIGTERM")
       ->check(CLI::Range(0.0, 3600.0));
@@ -148,6 +165,10 @@ int main(int argc, char** argv) {
   loadgen->add_option("--prompt", load.prompt);
   loadgen->add_option("--time-limit", load.time_limit_s, "seconds before clients stop")
       ->check(CLI::Range(1.0, 86400.0));
+  loadgen
+      ->add_option("--connections", load.connections,
+                   "idle keep-alive connections held open during the run")
+      ->check(CLI::Range(0, 1000000));
 
   CLI11_PARSE(app, argc, argv);
   try {

@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -46,10 +47,25 @@ std::optional<TextProcessor> with_chat_template(std::optional<TextProcessor> tex
   return TextProcessor(text->tokenizer(), config);
 }
 
+// Every open connection is a file descriptor: allow as many as the hard limit lets us (the soft
+// limit is often 1024, far below --max-connections).
+void raise_open_file_limit(int64_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && int64_t(limit.rlim_cur) < wanted + 64)
+    log_warn("the open file limit (", limit.rlim_cur, ") is below --max-connections (", wanted,
+             "): connections beyond it wait in the accept queue");
+}
+
 }  // namespace
 
 int run_serve(const ServeOptions& options) {
   const sigset_t signals = block_shutdown_signals();
+  raise_open_file_limit(options.limits.max_connections);
   std::unique_ptr<Backend> backend = options.model.make_backend();
   std::unique_ptr<CausalLM> model;
   std::optional<TextProcessor> text;
@@ -99,6 +115,7 @@ int run_serve(const ServeOptions& options) {
   sigwait(&signals, &signal_number);
   log_info("received ", signal_number == SIGINT ? "SIGINT" : "SIGTERM",
            ": finishing in-flight requests (up to ", options.shutdown_grace_s, " s)");
+  server.drain();  // /health answers 503 from now on
   service.shutdown(std::chrono::milliseconds(int64_t(options.shutdown_grace_s * 1000)));
   server.stop();
   log_info("shut down cleanly");

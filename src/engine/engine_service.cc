@@ -23,6 +23,19 @@ void RequestHandle::push(const StepOutput& event) {
     events_.push_back(event);
   }
   ready_.notify_one();
+  std::lock_guard<std::mutex> lock(notify_mutex_);
+  if (notify_) notify_();
+}
+
+void RequestHandle::set_notify(std::function<void()> notify) {
+  std::lock_guard<std::mutex> lock(notify_mutex_);
+  notify_ = std::move(notify);
+  bool waiting = false;
+  {
+    std::lock_guard<std::mutex> events_lock(mutex_);
+    waiting = !events_.empty();
+  }
+  if (notify_ && waiting) notify_();
 }
 
 std::optional<StepOutput> RequestHandle::next(std::chrono::milliseconds timeout) {

@@ -52,6 +52,11 @@ class RequestHandle {
   std::optional<StepOutput> next(std::chrono::milliseconds timeout);
   bool finished() const { return finished_.load(); }
   void cancel();
+  // For readers that never wait in next() (an event loop): `notify` is called after each event
+  // arrives, on the engine thread (at once, here, when events are already waiting), and must not
+  // block. Empty: none. Once this returns, the previous one is not running and is not called
+  // again, so what it refers to may go.
+  void set_notify(std::function<void()> notify);
 
  private:
   friend class EngineService;
@@ -63,6 +68,8 @@ class RequestHandle {
   std::condition_variable ready_;
   std::deque<StepOutput> events_;
   std::atomic<bool> finished_{false};  // the final event was pushed
+  std::mutex notify_mutex_;            // held while notify_ runs or is replaced
+  std::function<void()> notify_;
 };
 
 struct ServiceOptions {

@@ -39,6 +39,7 @@ GenerationRun::GenerationRun(EngineService& service, const Tokenizer* tokenizer,
 }
 
 GenerationRun::~GenerationRun() {
+  handle_->set_notify({});  // the engine may hold the handle a little longer: no calls from it
   leave_adapter_gauges();
 }
 

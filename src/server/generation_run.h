@@ -56,6 +56,11 @@ class GenerationRun {
   // The step of the engine's next event if one arrives within `timeout`; nullopt otherwise. For
   // callers that wait on several runs at once (RunGroup).
   std::optional<Step> poll(std::chrono::milliseconds timeout);
+  // The step of an event already arrived, without waiting; for event loops, which set_notify().
+  std::optional<Step> try_next() { return poll(std::chrono::milliseconds(0)); }
+  // See RequestHandle::set_notify: called from the engine thread when an event arrives. The run
+  // clears it when destroyed.
+  void set_notify(std::function<void()> notify) { handle_->set_notify(std::move(notify)); }
   void cancel();
   // Runs to the end; false when aborted.
   bool run_to_end(const std::function<bool()>& abort);

@@ -1,14 +1,24 @@
 #include "server/http_server.h"
 
-#include <httplib.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <thread>
+#include <vector>
 
 #include "core/log.h"
 #include "server/api_error.h"
+#include "server/http_connection.h"
 #include "server/lorax_api.h"
 #include "server/openai_api.h"
 #include "server/request_log.h"
@@ -18,17 +28,22 @@ namespace lorax {
 
 namespace {
 
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+using Handler = std::function<void(const HttpRequest&, HttpResponse&)>;
 using GenerationHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, std::shared_ptr<RequestLog>)>;
-using PlainHandler = std::function<void(const httplib::Request&, httplib::Response&)>;
+    std::function<void(const HttpRequest&, HttpResponse&, std::shared_ptr<RequestLog>)>;
 
 ApiFlavor flavor_of(const std::string& path) {
   return path.rfind("/v1/", 0) == 0 ? ApiFlavor::OpenAi : ApiFlavor::Lorax;
 }
 
-void write_error(httplib::Response& response, const ApiError& error, ApiFlavor flavor) {
+void write_error(HttpResponse& response, const ApiError& error, ApiFlavor flavor) {
   response.status = http_status(error.kind(), flavor);
   response.set_content(dump_json(error_body(error, flavor)), "application/json");
+  // Overload and draining pass: a client may come back (429: a slot frees within seconds).
+  if (response.status == 429 || response.status == 503) response.set_header("Retry-After", "1");
 }
 
 // Compares in time independent of where the strings first differ (the key is a secret).
@@ -64,35 +79,86 @@ void ignore_sigpipe() {
     signal(SIGPIPE, SIG_IGN);
 }
 
+// The longest accept queue the system allows (net.core.somaxconn): a burst of connections waits
+// there rather than being refused before the server accepts them.
+int listen_backlog() {
+  std::ifstream file("/proc/sys/net/core/somaxconn");
+  int value = 0;
+  if (file >> value && value > 0) return value;
+  return asio::socket_base::max_listen_connections;
+}
+
+// Errors where the server can do nothing but wait: out of file descriptors or memory, or a
+// connection that went before it was accepted.
+bool transient_accept_error(const boost::system::error_code& ec) {
+  return ec != asio::error::operation_aborted && ec != asio::error::bad_descriptor;
+}
+
+// A non-streaming generation whose errors, when it completes, become the API's error answer.
+class GuardedAnswer : public PendingAnswer {
+ public:
+  GuardedAnswer(std::shared_ptr<PendingAnswer> inner, std::shared_ptr<RequestLog> log,
+                ApiFlavor flavor)
+      : inner_(std::move(inner)), log_(std::move(log)), flavor_(flavor) {}
+  bool advance(HttpResponse& response) override {
+    try {
+      return inner_->advance(response);
+    } catch (...) {
+      const ApiError error = classify_exception(std::current_exception());
+      write_error(response, error, flavor_);
+      log_->fail(error, response.status);
+      return true;
+    }
+  }
+  void set_notify(std::function<void()> notify) override { inner_->set_notify(std::move(notify)); }
+
+ private:
+  std::shared_ptr<PendingAnswer> inner_;
+  std::shared_ptr<RequestLog> log_;
+  ApiFlavor flavor_;
+};
+
 }  // namespace
 
-struct HttpServer::Impl {
+struct HttpServer::Impl : HttpRoutes {
   explicit Impl(ServerContext context)
       : state(with_usable_limits(std::move(context))), lorax(state), openai(state) {}
 
   void configure();
-  void authorize(const httplib::Request& request) const;
-  httplib::Server::Handler plain(PlainHandler handler);
-  httplib::Server::Handler generation(std::string endpoint, GenerationHandler handler);
-  httplib::Server::HandlerWithContentReader bounded_body(httplib::Server::Handler handler) const;
+  void authorize(const HttpRequest& request) const;
+  Handler plain(Handler handler);
+  Handler generation(std::string endpoint, GenerationHandler handler);
   ApiError body_too_large() const;
-  httplib::Server::HandlerResponse on_http_error(const httplib::Request& request,
-                                                 httplib::Response& response) const;
-  bool bind(const std::string& host, int port);
+
+  void handle(const HttpRequest& request, HttpResponse& response) override;
+  void refuse(int status, const std::string& path, HttpResponse& response) override;
+  bool draining() const override { return state.stopping.load(); }
+
+  void bind(const std::string& host, int port);
+  void accept();
+  void run_threads();
+  void close_connections();
 
   ServerState state;
   LoraxApi lorax;
   OpenAiApi openai;
-  httplib::Server server;
+  std::map<std::pair<std::string, std::string>, Handler> routes;  // (method, path)
+  ConnectionRegistry registry;  // outlives the I/O context, whose handlers hold connections
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  tcp::acceptor acceptor{asio::make_strand(io)};
+  asio::steady_timer accept_retry{acceptor.get_executor()};
   std::atomic<int> port{-1};
-  std::thread thread;
+  std::vector<std::thread> threads;
   std::mutex stop_mutex;
+  bool stopped = false;
+  std::atomic<bool> finished{false};  // stop() has returned
 };
 
-void HttpServer::Impl::authorize(const httplib::Request& request) const {
+void HttpServer::Impl::authorize(const HttpRequest& request) const {
   const auto& key = state.context.api_key;
   if (!key) return;
-  const std::string given = request.get_header_value("Authorization");
+  const std::string given = request.header("Authorization");
   if (given.empty())
     throw ApiError(ErrorKind::Unauthorized,
                    "missing API key: send the header \"Authorization: Bearer <key>\"");
@@ -100,8 +166,8 @@ void HttpServer::Impl::authorize(const httplib::Request& request) const {
     throw ApiError(ErrorKind::Unauthorized, "invalid API key");
 }
 
-httplib::Server::Handler HttpServer::Impl::plain(PlainHandler handler) {
-  return [this, handler](const httplib::Request& request, httplib::Response& response) {
+Handler HttpServer::Impl::plain(Handler handler) {
+  return [this, handler](const HttpRequest& request, HttpResponse& response) {
     const ApiFlavor flavor = flavor_of(request.path);
     try {
       const bool health =
@@ -121,49 +187,24 @@ httplib::Server::Handler HttpServer::Impl::plain(PlainHandler handler) {
   };
 }
 
-httplib::Server::Handler HttpServer::Impl::generation(std::string endpoint,
-                                                      GenerationHandler handler) {
-  return [this, endpoint, handler](const httplib::Request& request, httplib::Response& response) {
+Handler HttpServer::Impl::generation(std::string endpoint, GenerationHandler handler) {
+  return [this, endpoint, handler](const HttpRequest& request, HttpResponse& response) {
     const ApiFlavor flavor = flavor_of(request.path);
     auto log = std::make_shared<RequestLog>(state.metrics, state.new_request_id(), endpoint);
     response.set_header("X-Request-Id", std::to_string(log->id()));
     try {
       authorize(request);
       handler(request, response, log);
+      if (response.pending)
+        response.pending =
+            std::make_shared<GuardedAnswer>(std::move(response.pending), log, flavor);
     } catch (...) {
       const ApiError error = classify_exception(std::current_exception());
+      response.pending.reset();
+      response.stream.reset();
       write_error(response, error, flavor);
       log->fail(error, response.status);
     }
-  };
-}
-
-// httplib 0.11 refuses a Content-Length over the limit before reading, but reads a chunked body
-// (or one delimited by the connection's close) whole, whatever its size. POST bodies are
-// therefore read here, through a receiver that stops at max_body_bytes.
-httplib::Server::HandlerWithContentReader HttpServer::Impl::bounded_body(
-    httplib::Server::Handler handler) const {
-  return [this, handler](const httplib::Request& request, httplib::Response& response,
-                         const httplib::ContentReader& read) {
-    const size_t limit = state.context.limits.max_body_bytes;
-    std::string body;
-    bool too_large = request.get_header_value<uint64_t>("Content-Length") > limit;
-    const bool complete = !too_large && read([&](const char* data, size_t size) {
-      too_large = body.size() + size > limit;
-      if (!too_large) body.append(data, size);
-      return !too_large;
-    });
-    if (!complete) {
-      const ApiError error =
-          too_large ? body_too_large() : ApiError(ErrorKind::BadRequest, "malformed request body");
-      write_error(response, error, flavor_of(request.path));
-      response.set_header("Connection", "close");  // the rest of the body is not read
-      log_warn(request.method, " ", request.path, ": ", response.status, " ", error.what());
-      return;
-    }
-    httplib::Request with_body = request;
-    with_body.body = std::move(body);
-    handler(with_body, response);
   };
 }
 
@@ -173,46 +214,51 @@ ApiError HttpServer::Impl::body_too_large() const {
                       std::to_string(state.context.limits.max_body_bytes) + " bytes");
 }
 
-// httplib's own errors (no such route, body too large, unparsable request) get a JSON body in
-// the API's shape; responses that already have a body are left alone.
-httplib::Server::HandlerResponse HttpServer::Impl::on_http_error(
-    const httplib::Request& request, httplib::Response& response) const {
-  if (!response.body.empty() || response.is_chunked_content_provider_)
-    return httplib::Server::HandlerResponse::Unhandled;
-  const int status = response.status;
-  ErrorKind kind = ErrorKind::BadRequest;
-  std::string message = "malformed HTTP request";
-  if (status == 404) {
-    kind = ErrorKind::NotFound;
-    message = "no route for " + request.method + " " + request.path;
+void HttpServer::Impl::handle(const HttpRequest& request, HttpResponse& response) {
+  const auto route = routes.find({request.method, request.path});
+  if (route == routes.end()) {
+    write_error(
+        response,
+        ApiError(ErrorKind::NotFound, "no route for " + request.method + " " + request.path),
+        flavor_of(request.path));
+    return;
   }
-  const ApiFlavor flavor = flavor_of(request.path);
-  write_error(response, status == 413 ? body_too_large() : ApiError(kind, message), flavor);
-  response.status = status;  // keep httplib's status (405, 414, ...) where ours would differ
-  return httplib::Server::HandlerResponse::Handled;
+  route->second(request, response);
+}
+
+// Requests refused before any route sees them get a JSON body in the API's shape too.
+void HttpServer::Impl::refuse(int status, const std::string& path, HttpResponse& response) {
+  const ApiFlavor flavor = flavor_of(path);
+  if (status == 413) {
+    write_error(response, body_too_large(), flavor);
+  } else if (status == 503) {
+    write_error(response,
+                ApiError(ErrorKind::Unavailable,
+                         "too many open connections (limit " +
+                             std::to_string(state.context.limits.max_connections) + ")"),
+                flavor);
+  } else {
+    write_error(response,
+                ApiError(ErrorKind::BadRequest, status == 431 ? "request headers are too large"
+                                                              : "malformed HTTP request"),
+                flavor);
+  }
+  response.status = status;
 }
 
 void HttpServer::Impl::configure() {
-  const ServerLimits& limits = state.context.limits;
-  server.set_payload_max_length(limits.max_body_bytes);
-  server.set_tcp_nodelay(true);  // stream events leave at once, not after Nagle's delay
-  const size_t threads = size_t(std::max(limits.http_threads, 2));
-  // httplib takes ownership of the raw pointer it asks for (it deletes the queue itself).
-  server.new_task_queue = [threads] {
-    return std::make_unique<httplib::ThreadPool>(threads).release();
-  };
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& q, httplib::Response& r) { return on_http_error(q, r); }));
-
-  using Q = const httplib::Request&;
-  using R = httplib::Response&;
+  using Q = const HttpRequest&;
+  using R = HttpResponse&;
   using Log = std::shared_ptr<RequestLog>;
-  const auto post = [this](const char* path, httplib::Server::Handler handler) {
-    server.Post(path, bounded_body(std::move(handler)));
+  const auto post = [this](const char* path, Handler handler) {
+    routes[{"POST", path}] = std::move(handler);
+  };
+  const auto get = [this](const char* path, Handler handler) {
+    routes[{"GET", path}] = std::move(handler);
   };
   post("/", generation("POST /", [this](Q q, R r, Log log) { lorax.root(q, r, log); }));
   post("/generate",
-       generation("POST /generate", [this](Q q, R r, Log log) { lorax.generate(q, r, *log); }));
+       generation("POST /generate", [this](Q q, R r, Log log) { lorax.generate(q, r, log); }));
   post("/generate_stream", generation("POST /generate_stream", [this](Q q, R r, Log log) {
          lorax.generate_stream(q, r, log);
        }));
@@ -222,25 +268,76 @@ void HttpServer::Impl::configure() {
          openai.chat_completions(q, r, log);
        }));
   post("/tokenize", plain([this](Q q, R r) { lorax.tokenize(q, r); }));
-  server.Get("/health", plain([this](Q, R r) { lorax.health(r); }));
-  server.Get("/", plain([this](Q, R r) { lorax.health(r); }));  // LoRAX's second health route
-  server.Get("/info", plain([this](Q, R r) { lorax.info(r); }));
-  server.Get("/v1/models", plain([this](Q, R r) { openai.models(r); }));
+  get("/health", plain([this](Q, R r) { lorax.health(r); }));
+  get("/", plain([this](Q, R r) { lorax.health(r); }));  // LoRAX's second health route
+  get("/info", plain([this](Q, R r) { lorax.info(r); }));
+  get("/v1/models", plain([this](Q, R r) { openai.models(r); }));
   post("/v1/load_lora_adapter", plain([this](Q q, R r) { openai.load_adapter(q, r); }));
   post("/v1/unload_lora_adapter", plain([this](Q q, R r) { openai.unload_adapter(q, r); }));
-  server.Get("/metrics", plain([this](Q, R r) {
-               r.set_content(
-                   state.metrics.render(state.context.service.stats(), state.adapters.stats()),
-                   "text/plain; version=0.0.4; charset=utf-8");
-             }));
+  get("/metrics", plain([this](Q, R r) {
+        r.set_content(state.metrics.render(state.context.service.stats(), state.adapters.stats()),
+                      "text/plain; version=0.0.4; charset=utf-8");
+      }));
 }
 
-bool HttpServer::Impl::bind(const std::string& host, int requested) {
-  const int bound = requested == 0 ? server.bind_to_any_port(host)
-                                   : (server.bind_to_port(host, requested) ? requested : -1);
-  if (bound <= 0) return false;
-  port = bound;
-  return true;
+void HttpServer::Impl::bind(const std::string& host, int requested) {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) fail("cannot listen on ", host, ":", requested, ": ", ec.message());
+  const tcp::endpoint endpoint(address, uint16_t(requested));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(listen_backlog(), ec);
+  if (ec) fail("cannot listen on ", host, ":", requested, ": ", ec.message());
+  port = acceptor.local_endpoint().port();
+}
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(
+      asio::make_strand(io), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (!acceptor.is_open() || !transient_accept_error(ec)) return;
+          log_warn("accept failed (", ec.message(), "); retrying");
+          accept_retry.expires_after(std::chrono::milliseconds(50));
+          accept_retry.async_wait([this](boost::system::error_code wait) {
+            if (!wait && acceptor.is_open()) accept();
+          });
+          return;
+        }
+        const bool over = registry.admitted() >= size_t(state.context.limits.max_connections);
+        start_connection(std::move(socket), *this, state.context.limits, registry, over);
+        accept();
+      });
+}
+
+void HttpServer::Impl::run_threads() {
+  work.emplace(io.get_executor());
+  const int count = std::max(state.context.limits.http_threads, 1);
+  for (int i = 0; i < count; ++i)
+    threads.emplace_back([this] {
+      for (;;) {
+        try {
+          io.run();
+          return;
+        } catch (const std::exception& e) {  // a bug in a handler must not end the server
+          log_error("HTTP I/O thread: ", e.what());
+        }
+      }
+    });
+  asio::post(acceptor.get_executor(), [this] { accept(); });
+}
+
+// Lets responses in progress end (within a bound), closes idle connections, then the rest.
+void HttpServer::Impl::close_connections() {
+  registry.for_each([](HttpConnection& c) { c.close_when_idle(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (registry.size() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  registry.for_each([](HttpConnection& c) { c.close(); });
+  const auto closing = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (registry.size() > 0 && std::chrono::steady_clock::now() < closing)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 HttpServer::HttpServer(ServerContext context) : impl_(std::make_unique<Impl>(std::move(context))) {
@@ -257,18 +354,21 @@ HttpServer::~HttpServer() {
 }
 
 bool HttpServer::listen(const std::string& host, int port) {
-  if (!impl_->bind(host, port)) return false;
+  try {
+    start(host, port);
+  } catch (const Error& e) {
+    log_error(e.what());
+    return false;
+  }
   log_info("serving ", impl_->state.context.served_model_name, " on http://", host, ":",
            impl_->port.load());
-  return impl_->server.listen_after_bind();
+  while (!impl_->finished.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return true;
 }
 
 int HttpServer::start(const std::string& host, int port) {
-  if (!impl_->bind(host, port)) fail("cannot listen on ", host, ":", port);
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
-  // stop() only works on a running server: wait until it runs, so an early stop() is not lost.
-  for (int i = 0; i < 5000 && !impl_->server.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl_->bind(host, port);
+  impl_->run_threads();
   return impl_->port;
 }
 
@@ -276,12 +376,32 @@ int HttpServer::bound_port() const {
   return impl_->port;
 }
 
+void HttpServer::drain() {
+  impl_->state.stopping = true;
+}
+
 void HttpServer::stop() {
   std::lock_guard<std::mutex> lock(impl_->stop_mutex);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
   impl_->state.stopping = true;
-  impl_->server.stop();
-  if (impl_->thread.joinable() && impl_->thread.get_id() != std::this_thread::get_id())
-    impl_->thread.join();
+  if (impl_->threads.empty()) {
+    impl_->finished = true;
+    return;
+  }
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+    impl->accept_retry.cancel();
+  });
+  impl_->close_connections();
+  impl_->work.reset();
+  impl_->io.stop();
+  for (auto& thread : impl_->threads)
+    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+  // No I/O thread runs now: what is left lets go of its engine runs before the engine may go.
+  impl_->registry.for_each([](HttpConnection& c) { c.release(); });
+  impl_->finished = true;
 }
 
 const ServerContext& HttpServer::context() const {

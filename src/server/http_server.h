@@ -9,11 +9,15 @@
 // "code"}}), so a bad request, a broken adapter or a bug in one request never stops the server.
 // With an API key set, everything but GET /health needs "Authorization: Bearer <key>" (401).
 //
+// Connections are served by a few I/O threads (ServerLimits::http_threads) through Boost.Beast
+// and Asio, event-driven (http_connection.h): any number of open connections, up to
+// max_connections, cost no thread each, and no I/O thread waits for the engine.
+//
 // Usage (the `lorax serve` command):
 //   HttpServer server(context);
-//   server.listen("0.0.0.0", 8080);   // blocks until stop() from another thread or a signal
-// Tests start it in the background instead:
-//   const int port = server.start("127.0.0.1", 0);  ... server.stop();
+//   const int port = server.start("0.0.0.0", 8080);  // serves from background threads
+//   ... server.drain(); service.shutdown(grace); server.stop();
+// (listen() does the same as start() and then blocks until stop() from another thread.)
 #pragma once
 
 #include <memory>
@@ -38,8 +42,13 @@ class HttpServer {
   // it cannot bind.
   int start(const std::string& host, int port);
   int bound_port() const;
-  // Stops accepting, ends open streams (their requests are cancelled), joins the background
-  // thread. Safe to call more than once and from any thread.
+  // Draining: GET /health answers 503 and every answer closes its connection; requests in
+  // flight go on. For the time the engine finishes them (EngineService::shutdown).
+  void drain();
+  // Stops accepting, lets responses in progress be written for up to 2 s (after the engine's
+  // shutdown each stream has its last event or an error event), closes every connection (open
+  // streams are cut and their requests cancelled), joins the I/O threads. Safe to call more than
+  // once and from any thread.
   void stop();
 
   const ServerContext& context() const;

@@ -1,7 +1,5 @@
 #include "server/lorax_api.h"
 
-#include <httplib.h>
-
 #include "server/adapter_resolution.h"
 #include "server/response_headers.h"
 #include "server/run_group.h"
@@ -122,6 +120,43 @@ std::unique_ptr<RunGroup> start(ServerState& state, LoraxGenerateRequest& reques
                                     request.best_of, state.metrics, request.spec.seed.has_value());
 }
 
+// /generate and POST / without `stream`: the answer once every sequence has ended.
+class LoraxAnswer : public PendingAnswer {
+ public:
+  LoraxAnswer(ServerState& state, LoraxGenerateRequest request, std::unique_ptr<RunGroup> runs,
+              std::shared_ptr<RequestLog> log, bool as_list)
+      : state_(state),
+        request_(std::move(request)),
+        runs_(std::move(runs)),
+        log_(std::move(log)),
+        as_list_(as_list) {}
+
+  bool advance(HttpResponse& response) override {
+    while (!runs_->finished())
+      if (!runs_->try_next()) return false;
+    if (runs_->any_cancelled()) throw engine_cancelled_error();
+    const std::vector<size_t> ranked = runs_->ranked();
+    const GenerationRun& best = (*runs_)[ranked.front()];
+    Json answer = {{"generated_text", full_text(best, request_)}};
+    if (request_.details || request_.decoder_input_details)
+      answer["details"] = details_json(*runs_, ranked, request_, state_.texts());
+    response.set_content(dump_json(as_list_ ? Json::array({std::move(answer)}) : answer), kJson);
+    set_generation_headers(response, state_, request_.spec.adapter, log_->started(), best,
+                           utf8_length(request_.spec.prompt.text));
+    log_->succeed(best);
+    return true;
+  }
+
+  void set_notify(std::function<void()> notify) override { runs_->set_notify(std::move(notify)); }
+
+ private:
+  ServerState& state_;
+  LoraxGenerateRequest request_;
+  std::unique_ptr<RunGroup> runs_;
+  std::shared_ptr<RequestLog> log_;
+  bool as_list_;
+};
+
 // /generate_stream: one event per token; the last carries generated_text (and details).
 class LoraxStream : public EventSource {
  public:
@@ -129,10 +164,10 @@ class LoraxStream : public EventSource {
               std::shared_ptr<RequestLog> log)
       : state_(state), request_(std::move(request)), runs_(std::move(runs)), log_(std::move(log)) {}
 
-  Progress next(const Emit& emit, const std::function<bool()>& abort) override {
+  Progress next(const Emit& emit) override {
     GenerationRun& run = (*runs_)[0];  // streams are one sequence (best_of is refused)
-    const auto step = run.next(abort);
-    if (!step) return Progress::Aborted;
+    const auto step = run.try_next();
+    if (!step) return Progress::Waiting;
     if (step->last && run.end() == GenerationEnd::Cancelled) throw engine_cancelled_error();
     // LoRAX's StreamResponse always carries a token: a last step without one repeats the last.
     std::optional<size_t> token = step->token;
@@ -148,6 +183,8 @@ class LoraxStream : public EventSource {
     log_->succeed(run);
     return Progress::Done;
   }
+
+  void set_notify(std::function<void()> notify) override { runs_->set_notify(std::move(notify)); }
 
   void on_error(const ApiError& error, const Emit& emit) override {
     log_->fail(error, http_status(error.kind(), ApiFlavor::Lorax));
@@ -175,7 +212,7 @@ class FailedStream : public EventSource {
  public:
   FailedStream(ApiError error, std::shared_ptr<RequestLog> log)
       : error_(std::move(error)), log_(std::move(log)) {}
-  Progress next(const Emit&, const std::function<bool()>&) override { throw error_; }
+  Progress next(const Emit&) override { throw error_; }
   void on_error(const ApiError& error, const Emit& emit) override {
     log_->fail(error, http_status(error.kind(), ApiFlavor::Lorax));
     emit(sse_event(error_body(error, ApiFlavor::Lorax)));
@@ -217,43 +254,32 @@ size_t input_characters(const Json& body) {
 
 }  // namespace
 
-void LoraxApi::generate(const httplib::Request& request, httplib::Response& response,
-                        RequestLog& log) {
-  answer(parse_json_body(request.body), request, response, log, /*as_list=*/false);
+void LoraxApi::generate(const HttpRequest& request, HttpResponse& response,
+                        std::shared_ptr<RequestLog> log) {
+  answer(parse_json_body(request.body), response, std::move(log), /*as_list=*/false);
 }
 
-void LoraxApi::generate_stream(const httplib::Request& request, httplib::Response& response,
+void LoraxApi::generate_stream(const HttpRequest& request, HttpResponse& response,
                                std::shared_ptr<RequestLog> log) {
   stream(parse_json_body(request.body), response, std::move(log));
 }
 
-void LoraxApi::root(const httplib::Request& request, httplib::Response& response,
+void LoraxApi::root(const HttpRequest& request, HttpResponse& response,
                     std::shared_ptr<RequestLog> log) {
   const Json body = parse_json_body(request.body);
   if (lorax_stream_flag(body)) return stream(body, response, std::move(log));
-  answer(body, request, response, *log, /*as_list=*/true);
+  answer(body, response, std::move(log), /*as_list=*/true);
 }
 
-void LoraxApi::answer(const Json& body, const httplib::Request& request,
-                      httplib::Response& response, RequestLog& log, bool as_list) {
+void LoraxApi::answer(const Json& body, HttpResponse& response, std::shared_ptr<RequestLog> log,
+                      bool as_list) {
   LoraxGenerateRequest parsed = parse_lorax_generate(body, state_.context.limits, false);
-  auto runs = start(state_, parsed, log);
-  if (!runs->run_to_end(state_.stop_or_client_gone(request.local_port, request.remote_port)) ||
-      runs->any_cancelled())
-    throw engine_cancelled_error();
-  const std::vector<size_t> ranked = runs->ranked();
-  const GenerationRun& best = (*runs)[ranked.front()];
-  Json answer = {{"generated_text", full_text(best, parsed)}};
-  if (parsed.details || parsed.decoder_input_details)
-    answer["details"] = details_json(*runs, ranked, parsed, state_.texts());
-  response.set_content(dump_json(as_list ? Json::array({std::move(answer)}) : answer), kJson);
-  set_generation_headers(response, state_, parsed.spec.adapter, log.started(), best,
-                         utf8_length(parsed.spec.prompt.text));
-  log.succeed(best);
+  auto runs = start(state_, parsed, *log);
+  response.pending =
+      std::make_shared<LoraxAnswer>(state_, std::move(parsed), std::move(runs), log, as_list);
 }
 
-void LoraxApi::stream(const Json& body, httplib::Response& response,
-                      std::shared_ptr<RequestLog> log) {
+void LoraxApi::stream(const Json& body, HttpResponse& response, std::shared_ptr<RequestLog> log) {
   std::shared_ptr<EventSource> source;
   std::optional<AdapterSpec> adapter;
   try {
@@ -265,10 +291,10 @@ void LoraxApi::stream(const Json& body, httplib::Response& response,
     source = std::make_shared<FailedStream>(classify_exception(std::current_exception()), log);
   }
   set_stream_headers(response, state_, adapter, input_characters(body));
-  stream_events(response, std::move(source), state_.stopping);
+  stream_events(response, std::move(source));
 }
 
-void LoraxApi::tokenize(const httplib::Request& request, httplib::Response& response) {
+void LoraxApi::tokenize(const HttpRequest& request, HttpResponse& response) {
   const TokenizeRequest parsed = parse_tokenize(parse_json_body(request.body));
   if (!state_.context.text)
     throw ApiError(ErrorKind::NotFound, "No fast tokenizer or tokenizer.json for this model",
@@ -278,7 +304,7 @@ void LoraxApi::tokenize(const httplib::Request& request, httplib::Response& resp
   response.set_content(dump_json(tokenize_json(ids, parsed.inputs, state_.texts())), kJson);
 }
 
-void LoraxApi::info(httplib::Response& response) {
+void LoraxApi::info(HttpResponse& response) {
   const ServerContext& c = state_.context;
   const CausalLM& model = c.service.model();
   const EngineOptions& engine = c.service.options().engine;
@@ -320,7 +346,7 @@ void LoraxApi::info(httplib::Response& response) {
   response.set_content(dump_json(body), kJson);
 }
 
-void LoraxApi::health(httplib::Response& response) {
+void LoraxApi::health(HttpResponse& response) {
   if (state_.stopping.load()) throw ApiError(ErrorKind::Unavailable, "the server is shutting down");
   response.set_content("{}", kJson);
 }

@@ -9,13 +9,9 @@
 
 #include "server/json_body.h"
 
+#include "server/http_message.h"
 #include "server/request_log.h"
 #include "server/server_state.h"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace lorax {
 
@@ -23,19 +19,20 @@ class LoraxApi {
  public:
   explicit LoraxApi(ServerState& state) : state_(state) {}
 
-  void generate(const httplib::Request& request, httplib::Response& response, RequestLog& log);
-  void generate_stream(const httplib::Request& request, httplib::Response& response,
+  // Non-streaming answers are pending (HttpResponse::pending) until generation ends.
+  void generate(const HttpRequest& request, HttpResponse& response,
+                std::shared_ptr<RequestLog> log);
+  void generate_stream(const HttpRequest& request, HttpResponse& response,
                        std::shared_ptr<RequestLog> log);
-  void root(const httplib::Request& request, httplib::Response& response,
-            std::shared_ptr<RequestLog> log);
-  void tokenize(const httplib::Request& request, httplib::Response& response);
-  void info(httplib::Response& response);
-  void health(httplib::Response& response);
+  void root(const HttpRequest& request, HttpResponse& response, std::shared_ptr<RequestLog> log);
+  void tokenize(const HttpRequest& request, HttpResponse& response);
+  void info(HttpResponse& response);
+  void health(HttpResponse& response);
 
  private:
-  void answer(const Json& body, const httplib::Request& request, httplib::Response& response,
-              RequestLog& log, bool as_list);
-  void stream(const Json& body, httplib::Response& response, std::shared_ptr<RequestLog> log);
+  void answer(const Json& body, HttpResponse& response, std::shared_ptr<RequestLog> log,
+              bool as_list);
+  void stream(const Json& body, HttpResponse& response, std::shared_ptr<RequestLog> log);
 
   ServerState& state_;
 };

@@ -1,7 +1,5 @@
 #include "server/openai_api.h"
 
-#include <httplib.h>
-
 #include <chrono>
 
 #include "server/adapter_resolution.h"
@@ -78,16 +76,17 @@ Completion start(ServerState& state, GenerationSpec spec, const OpenAiChoices& c
   return c;
 }
 
-// Non-streaming: runs every sequence to its end and keeps the n best (all of them when best_of
-// is n, in the order they were asked for).
-void finish_all(const httplib::Request& request, ServerState& state, Completion& c) {
-  if (!c.runs->run_to_end(state.stop_or_client_gone(request.local_port, request.remote_port)) ||
-      c.runs->any_cancelled())
-    throw engine_cancelled_error();
+// Non-streaming: once every sequence has ended, keeps the n best (all of them when best_of is n,
+// in the order they were asked for). False while some have not.
+bool finish_all(Completion& c) {
+  while (!c.runs->finished())
+    if (!c.runs->try_next()) return false;
+  if (c.runs->any_cancelled()) throw engine_cancelled_error();
   if (c.runs->size() > c.choice_runs.size()) {
     const std::vector<size_t> ranked = c.runs->ranked();
     c.choice_runs.assign(ranked.begin(), ranked.begin() + long(c.choice_runs.size()));
   }
+  return true;
 }
 
 int64_t generated_tokens(const RunGroup& runs) {
@@ -111,7 +110,7 @@ void finish_log(RequestLog& log, const Completion& c) {
   log.succeed(first, generated_tokens(*c.runs), openai_finish_reason(first.end()));
 }
 
-void set_headers(httplib::Response& response, const ServerState& state, const Completion& c,
+void set_headers(HttpResponse& response, const ServerState& state, const Completion& c,
                  const RequestLog& log) {
   set_generation_headers(response, state, c.adapter, log.started(),
                          (*c.runs)[c.choice_runs.front()], c.characters);
@@ -135,6 +134,32 @@ void emit_stream_error(RequestLog& log, const ApiError& error, const EventSource
   log.fail(error, http_status(error.kind(), ApiFlavor::OpenAi));
   if (emit(sse_event(error_body(error, ApiFlavor::OpenAi)))) emit(std::string(kSseDone));
 }
+
+// A non-streaming completion or chat completion: `body` builds the answer once every sequence
+// has ended.
+class CompletionAnswer : public PendingAnswer {
+ public:
+  using Body = std::function<Json(const Completion&)>;
+  CompletionAnswer(ServerState& state, Completion completion, Body body,
+                   std::shared_ptr<RequestLog> log)
+      : state_(state), c_(std::move(completion)), body_(std::move(body)), log_(std::move(log)) {}
+
+  bool advance(HttpResponse& response) override {
+    if (!finish_all(c_)) return false;
+    response.set_content(dump_json(body_(c_)), kJson);
+    set_headers(response, state_, c_, *log_);
+    finish_log(*log_, c_);
+    return true;
+  }
+
+  void set_notify(std::function<void()> notify) override { c_.runs->set_notify(std::move(notify)); }
+
+ private:
+  ServerState& state_;
+  Completion c_;
+  Body body_;
+  std::shared_ptr<RequestLog> log_;
+};
 
 // ---- /v1/completions ----
 
@@ -193,9 +218,9 @@ class CompletionStream : public EventSource {
       lists_.emplace_back(texts_, request_.return_tokens_as_token_ids);
   }
 
-  Progress next(const Emit& emit, const std::function<bool()>& abort) override {
-    const auto event = c_.runs->next(abort);
-    if (!event) return Progress::Aborted;
+  Progress next(const Emit& emit) override {
+    const auto event = c_.runs->try_next();
+    if (!event) return Progress::Waiting;
     const size_t i = event->run;
     const GenerationRun::Step& step = event->step;
     GenerationRun& run = (*c_.runs)[i];
@@ -228,6 +253,8 @@ class CompletionStream : public EventSource {
   void on_error(const ApiError& error, const Emit& emit) override {
     emit_stream_error(*log_, error, emit);
   }
+
+  void set_notify(std::function<void()> notify) override { c_.runs->set_notify(std::move(notify)); }
 
  private:
   TokenTexts texts_;
@@ -282,15 +309,15 @@ class ChatStream : public EventSource {
         c_(std::move(completion)),
         log_(std::move(log)) {}
 
-  Progress next(const Emit& emit, const std::function<bool()>& abort) override {
+  Progress next(const Emit& emit) override {
     if (roles_sent_ < c_.runs->size()) {  // each role first, before any token: shown at once
       const Json delta = {{"role", "assistant"}, {"content", ""}};
       return emit(sse_event(chat_chunk(c_, roles_sent_++, delta, nullptr, nullptr)))
                  ? Progress::More
                  : Progress::Aborted;
     }
-    const auto event = c_.runs->next(abort);
-    if (!event) return Progress::Aborted;
+    const auto event = c_.runs->try_next();
+    if (!event) return Progress::Waiting;
     const size_t i = event->run;
     const GenerationRun::Step& step = event->step;
     GenerationRun& run = (*c_.runs)[i];
@@ -320,6 +347,8 @@ class ChatStream : public EventSource {
     emit_stream_error(*log_, error, emit);
   }
 
+  void set_notify(std::function<void()> notify) override { c_.runs->set_notify(std::move(notify)); }
+
  private:
   TokenTexts texts_;
   ChatRequest request_;
@@ -330,41 +359,39 @@ class ChatStream : public EventSource {
 
 }  // namespace
 
-void OpenAiApi::completions(const httplib::Request& request, httplib::Response& response,
+void OpenAiApi::completions(const HttpRequest& request, HttpResponse& response,
                             std::shared_ptr<RequestLog> log) {
   CompletionRequest parsed = parse_completion(parse_json_body(request.body), state_.context.limits);
   Completion c = start(state_, parsed.spec, parsed.choices, parsed.model, "cmpl", *log);
   if (parsed.stream) {
     set_stream_headers(response, state_, c.adapter, c.characters);
     stream_events(response,
-                  std::make_shared<CompletionStream>(state_, std::move(parsed), std::move(c), log),
-                  state_.stopping);
+                  std::make_shared<CompletionStream>(state_, std::move(parsed), std::move(c), log));
     return;
   }
-  finish_all(request, state_, c);
-  response.set_content(dump_json(completion_body(c, parsed, state_.texts())), kJson);
-  set_headers(response, state_, c, *log);
-  finish_log(*log, c);
+  const TokenTexts texts = state_.texts();
+  auto body = [texts, parsed](const Completion& done) {
+    return completion_body(done, parsed, texts);
+  };
+  response.pending = std::make_shared<CompletionAnswer>(state_, std::move(c), body, log);
 }
 
-void OpenAiApi::chat_completions(const httplib::Request& request, httplib::Response& response,
+void OpenAiApi::chat_completions(const HttpRequest& request, HttpResponse& response,
                                  std::shared_ptr<RequestLog> log) {
   ChatRequest parsed = parse_chat(parse_json_body(request.body), state_.context.limits);
   Completion c = start(state_, parsed.spec, parsed.choices, parsed.model, "chatcmpl", *log);
   if (parsed.stream) {
     set_stream_headers(response, state_, c.adapter, c.characters);
     stream_events(response,
-                  std::make_shared<ChatStream>(state_, std::move(parsed), std::move(c), log),
-                  state_.stopping);
+                  std::make_shared<ChatStream>(state_, std::move(parsed), std::move(c), log));
     return;
   }
-  finish_all(request, state_, c);
-  response.set_content(dump_json(chat_body(c, parsed, state_.texts())), kJson);
-  set_headers(response, state_, c, *log);
-  finish_log(*log, c);
+  const TokenTexts texts = state_.texts();
+  auto body = [texts, parsed](const Completion& done) { return chat_body(done, parsed, texts); };
+  response.pending = std::make_shared<CompletionAnswer>(state_, std::move(c), body, log);
 }
 
-void OpenAiApi::models(httplib::Response& response) {
+void OpenAiApi::models(HttpResponse& response) {
   const ServerContext& context = state_.context;
   auto entry = [&](const std::string& id, const Json& parent) {
     return Json{{"id", id},
@@ -383,7 +410,7 @@ void OpenAiApi::models(httplib::Response& response) {
   response.set_content(dump_json({{"object", "list"}, {"data", std::move(data)}}), kJson);
 }
 
-void OpenAiApi::load_adapter(const httplib::Request& request, httplib::Response& response) {
+void OpenAiApi::load_adapter(const HttpRequest& request, HttpResponse& response) {
   const Json body = parse_json_body(request.body);
   const FieldReader fields(body);
   const auto name = fields.string("lora_name");
@@ -394,7 +421,7 @@ void OpenAiApi::load_adapter(const httplib::Request& request, httplib::Response&
   response.set_content("Success: LoRA adapter '" + *name + "' added successfully.", "text/plain");
 }
 
-void OpenAiApi::unload_adapter(const httplib::Request& request, httplib::Response& response) {
+void OpenAiApi::unload_adapter(const HttpRequest& request, HttpResponse& response) {
   const Json body = parse_json_body(request.body);
   const FieldReader fields(body);
   const auto name = fields.string("lora_name");

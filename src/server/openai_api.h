@@ -6,13 +6,9 @@
 
 #include <memory>
 
+#include "server/http_message.h"
 #include "server/request_log.h"
 #include "server/server_state.h"
-
-namespace httplib {
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace lorax {
 
@@ -20,14 +16,14 @@ class OpenAiApi {
  public:
   explicit OpenAiApi(ServerState& state) : state_(state) {}
 
-  void completions(const httplib::Request& request, httplib::Response& response,
+  void completions(const HttpRequest& request, HttpResponse& response,
                    std::shared_ptr<RequestLog> log);
-  void chat_completions(const httplib::Request& request, httplib::Response& response,
+  void chat_completions(const HttpRequest& request, HttpResponse& response,
                         std::shared_ptr<RequestLog> log);
-  void models(httplib::Response& response);
+  void models(HttpResponse& response);
   // vLLM's run-time adapter routes: {"lora_name", "lora_path"} and {"lora_name"}.
-  void load_adapter(const httplib::Request& request, httplib::Response& response);
-  void unload_adapter(const httplib::Request& request, httplib::Response& response);
+  void load_adapter(const HttpRequest& request, HttpResponse& response);
+  void unload_adapter(const HttpRequest& request, HttpResponse& response);
 
  private:
   ServerState& state_;

@@ -1,7 +1,5 @@
 #include "server/response_headers.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 
 namespace lorax {
@@ -17,7 +15,7 @@ std::string millis(double seconds) {
   return std::to_string(int64_t(seconds * 1000.0));
 }
 
-void set_common_headers(httplib::Response& response, const ServerState& state,
+void set_common_headers(HttpResponse& response, const ServerState& state,
                         const std::optional<AdapterSpec>& adapter, size_t characters) {
   response.set_header("x-compute-type", state.context.service.model().backend().name());
   response.set_header("x-compute-characters", std::to_string(characters));
@@ -53,7 +51,7 @@ RequestPhases request_phases(std::chrono::steady_clock::time_point arrived,
   return p;
 }
 
-void set_generation_headers(httplib::Response& response, const ServerState& state,
+void set_generation_headers(HttpResponse& response, const ServerState& state,
                             const AdapterSpec& adapter,
                             std::chrono::steady_clock::time_point arrived, const GenerationRun& run,
                             size_t characters) {
@@ -71,7 +69,7 @@ void set_generation_headers(httplib::Response& response, const ServerState& stat
   response.set_header("x-total-tokens", std::to_string(run.prompt_tokens() + generated));
 }
 
-void set_stream_headers(httplib::Response& response, const ServerState& state,
+void set_stream_headers(HttpResponse& response, const ServerState& state,
                         const std::optional<AdapterSpec>& adapter, size_t characters) {
   set_common_headers(response, state, adapter, characters);
   response.set_header("X-Accel-Buffering", "no");  // proxies must pass events on at once

@@ -18,13 +18,10 @@
 #include <string_view>
 
 #include "server/generation_run.h"
+#include "server/http_message.h"
 #include "server/json_body.h"
 #include "server/server_state.h"
 #include "server/validation.h"
-
-namespace httplib {
-struct Response;
-}
 
 namespace lorax {
 
@@ -41,12 +38,12 @@ RequestPhases request_phases(std::chrono::steady_clock::time_point arrived,
 // Characters (Unicode code points) of UTF-8 text: x-compute-characters counts the prompt's.
 size_t utf8_length(std::string_view text);
 
-void set_generation_headers(httplib::Response& response, const ServerState& state,
+void set_generation_headers(HttpResponse& response, const ServerState& state,
                             const AdapterSpec& adapter,
                             std::chrono::steady_clock::time_point arrived, const GenerationRun& run,
                             size_t characters);
 // `adapter` is unset when the request could not be parsed.
-void set_stream_headers(httplib::Response& response, const ServerState& state,
+void set_stream_headers(HttpResponse& response, const ServerState& state,
                         const std::optional<AdapterSpec>& adapter, size_t characters);
 
 }  // namespace lorax

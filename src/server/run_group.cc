@@ -39,9 +39,11 @@ RunGroup::RunGroup(EngineService& service, const Tokenizer* tokenizer,
 }
 
 void RunGroup::submit_held_back() {
-  for (size_t i = 0; i < held_back_.size(); ++i)
+  for (size_t i = 0; i < held_back_.size(); ++i) {
     runs_[i + 1] =
         std::make_unique<GenerationRun>(service_, tokenizer_, std::move(held_back_[i]), metrics_);
+    if (notify_) runs_[i + 1]->set_notify(notify_);
+  }
   held_back_.clear();
 }
 
@@ -75,6 +77,22 @@ std::optional<RunGroup::Event> RunGroup::next(const std::function<bool()>& abort
     if (auto event = poll(*first_unfinished, wait)) return event;
     cursor_ = (*first_unfinished + 1) % n;
   }
+}
+
+std::optional<RunGroup::Event> RunGroup::try_next() {
+  const size_t n = runs_.size();
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = (cursor_ + k) % n;
+    if (!runs_[i] || runs_[i]->finished()) continue;
+    if (auto event = poll(i, std::chrono::milliseconds(0))) return event;
+  }
+  return std::nullopt;
+}
+
+void RunGroup::set_notify(std::function<void()> notify) {
+  notify_ = std::move(notify);
+  for (auto& run : runs_)
+    if (run) run->set_notify(notify_);
 }
 
 bool RunGroup::run_to_end(const std::function<bool()>& abort) {

@@ -39,6 +39,11 @@ class RunGroup {
   // turns true. Not to be called once finished(). Submits the runs held back for the first one's
   // prompt (throwing what GenerationRun throws) once it has its first event.
   std::optional<Event> next(const std::function<bool()>& abort);
+  // The next step already arrived of any unfinished run, without waiting (event loops): nullopt
+  // when none has one. Submits held-back runs as next() does.
+  std::optional<Event> try_next();
+  // Called from the engine thread when any run, present or submitted later, has an event.
+  void set_notify(std::function<void()> notify);
   // Runs every sequence to its end; false when aborted.
   bool run_to_end(const std::function<bool()>& abort);
   bool finished() const;
@@ -63,6 +68,7 @@ class RunGroup {
   std::vector<std::unique_ptr<GenerationRun>> runs_;  // null: held back until the first's event
   std::vector<PreparedGeneration> held_back_;         // for runs_[1...], while they are null
   size_t cursor_ = 0;  // where the next look for a ready run starts (round robin)
+  std::function<void()> notify_;
 };
 
 }  // namespace lorax

@@ -27,7 +27,19 @@ struct ServerLimits {
   // engine request; with the prefix cache they share the prompt's KV blocks (run_group.h).
   int64_t max_best_of = 4;
   size_t max_body_bytes = 4 << 20;  // larger request bodies get 413
-  int http_threads = 64;            // each open stream holds one thread
+  // The HTTP layer is event-driven (http_connection.h): a few I/O threads serve every
+  // connection, streams included; none waits for the engine.
+  int http_threads = 2;
+  int max_connections = 10000;  // open at once; beyond, a connection gets 503 and is closed
+  // From a request's first byte (or a new connection's accept) to its last: a client that sends
+  // slower is closed, so slow clients cannot hold connections.
+  double request_read_timeout_s = 10;
+  double keep_alive_timeout_s = 60;  // an idle connection between requests is closed after it
+  // A client whose writes make no progress for this long is dropped and its request cancelled;
+  // at most stream_buffer_bytes of a stream wait for a slow reader (further events wait in the
+  // engine's handle). A slow reader holds neither the engine nor other clients.
+  double write_timeout_s = 30;
+  size_t stream_buffer_bytes = 1 << 20;
 };
 
 struct ServerContext {

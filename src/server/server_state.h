@@ -1,5 +1,5 @@
 // What the route handlers share: the context the server was built from, its metrics, request
-// ids, and the flag that tells waiting handlers and open streams the server is stopping.
+// ids, and the flag that says the server is draining (GET /health answers 503).
 #pragma once
 
 #include <atomic>
@@ -9,7 +9,6 @@
 #include <string>
 
 #include "server/metrics.h"
-#include "server/peer_watch.h"
 #include "server/served_adapters.h"
 #include "server/server_context.h"
 #include "server/structured_output.h"
@@ -29,16 +28,6 @@ struct ServerState {
   uint64_t new_request_id() { return next_request_id.fetch_add(1); }
   // "cmpl-<server>-<n>": unique across the server's restarts (the prefix is random per start).
   std::string openai_id(const char* kind, uint64_t request_id) const;
-  // For waits that must end when the server stops.
-  std::function<bool()> stop_requested() const {
-    return [this] { return stopping.load(); };
-  }
-  // For non-streaming waits: also ends when the client has gone away (see peer_watch.h), so its
-  // request is cancelled and its KV blocks freed at once.
-  std::function<bool()> stop_or_client_gone(int local_port, int remote_port) const {
-    auto watch = std::make_shared<PeerWatch>(local_port, remote_port);
-    return [this, watch] { return stopping.load() || watch->gone(); };
-  }
 
   ServerContext context;
   Metrics metrics;

@@ -1,7 +1,5 @@
 #include "server/sse.h"
 
-#include <httplib.h>
-
 #include "core/log.h"
 
 namespace lorax {
@@ -17,30 +15,21 @@ std::string sse_data(std::string_view payload) {
   return event;
 }
 
-void stream_events(httplib::Response& response, std::shared_ptr<EventSource> source,
-                   const std::atomic<bool>& stopping) {
+EventSource::Progress next_events(EventSource& source, const EventSource::Emit& emit) {
+  try {
+    return source.next(emit);
+  } catch (...) {
+    const ApiError error = classify_exception(std::current_exception());
+    if (error.kind() == ErrorKind::Internal) log_error("stream failed: ", error.what());
+    source.on_error(error, emit);
+    return EventSource::Progress::Done;
+  }
+}
+
+void stream_events(HttpResponse& response, std::shared_ptr<EventSource> source) {
   response.set_header("Cache-Control", "no-cache");
-  // Exactly "text/event-stream": httplib never compresses that type (compression would hold
-  // events back until the stream ends).
-  response.set_chunked_content_provider(
-      "text/event-stream", [source, &stopping](size_t, httplib::DataSink& sink) {
-        const EventSource::Emit emit = [&sink](const std::string& event) {
-          return sink.write(event.data(), event.size());
-        };
-        const auto abort = [&stopping] { return stopping.load(); };
-        EventSource::Progress progress;
-        try {
-          progress = source->next(emit, abort);
-        } catch (...) {
-          const ApiError error = classify_exception(std::current_exception());
-          if (error.kind() == ErrorKind::Internal) log_error("stream failed: ", error.what());
-          source->on_error(error, emit);
-          progress = EventSource::Progress::Done;
-        }
-        if (progress == EventSource::Progress::Aborted) return false;  // drop the connection
-        if (progress == EventSource::Progress::Done) sink.done();
-        return true;
-      });
+  response.set_header("Content-Type", "text/event-stream");
+  response.stream = std::move(source);
 }
 
 }  // namespace lorax

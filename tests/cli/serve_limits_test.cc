@@ -128,7 +128,7 @@ RawReply raw_exchange(int port, const std::string& head, const std::string& body
     open = send_all(chunked ? chunk.str() : body_piece);
   }
   if (open && chunked) send_all("0\r\n\r\n");
-  // No shutdown(SHUT_WR): a half-closed connection reads as a client that left (peer_watch.h).
+  // No shutdown(SHUT_WR): a half-closed connection reads as a client that left.
   // "Connection: close" has the server close once it has answered.
   reader.join();
   close(fd);
