@@ -68,6 +68,14 @@ constexpr int64_t kSplitTarget = 512;
 // of K/V per KV head of bf16 against ~2 KB of partial results for a 4-head group.
 constexpr int64_t kMinPartition = 32;
 constexpr int64_t kPartitionAlign = 32;
+// Longest partition while a context has at most kMaxParts of them. The grid target alone left
+// a batch of 32 at a 4,096-token context with two partitions of 2,048 tokens, a block's walk
+// 2,048 tokens long; and under a step graph, whose context bucket is the next power of two,
+// one partition of 4,096 tokens and a second of a few (the graph ran at half the eager speed).
+// Bounded partitions keep every block's walk short whatever the batch; kMaxParts bounds the
+// workspace (partials of every head of every sequence) for very long contexts.
+constexpr int64_t kMaxPartition = 512;
+constexpr int64_t kMaxParts = 64;
 
 __host__ __device__ constexpr int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
@@ -821,13 +829,15 @@ struct DecodeSplit {
   int64_t bound;  // num_parts <= bound; grows with max_s, used to size the workspace
 };
 
-// Splits contexts of up to max_s tokens so that the grid has about kSplitTarget blocks.
+// Splits contexts of up to max_s tokens so that the grid has about kSplitTarget blocks, in
+// partitions of at most kMaxPartition tokens (unless that makes more than kMaxParts).
 DecodeSplit decode_split(int64_t num_seqs, int64_t max_s, const AttentionShape& shape) {
   const int group = shape.num_heads / shape.num_kv_heads;
   const int64_t blocks = num_seqs * shape.num_kv_heads * head_chunks(group);
   const int64_t most = ceil_div(max_s, kMinPartition);
-  const int64_t parts =
-      std::clamp<int64_t>(ceil_div(kSplitTarget, blocks), 1, std::max<int64_t>(most, 1));
+  const int64_t least = std::min(ceil_div(max_s, kMaxPartition), kMaxParts);
+  const int64_t parts = std::clamp<int64_t>(std::max(ceil_div(kSplitTarget, blocks), least), 1,
+                                            std::max<int64_t>(most, 1));
   const int64_t size = ceil_div(ceil_div(max_s, parts), kPartitionAlign) * kPartitionAlign;
   return {int(size), int(ceil_div(max_s, size)), parts};
 }
@@ -961,15 +971,12 @@ size_t attention_workspace_bytes(int max_tokens, int max_seqs, int max_context,
                                  const AttentionShape& shape) {
   check_shape(shape);
   if (max_tokens <= 0 || max_seqs <= 0 || max_context <= 0) return 0;
-  // Decode steps only (one row per sequence). The split shrinks as sequences are added, so try
-  // every batch size; once the unsplit grid is large enough no larger batch splits at all.
+  // Decode steps only (one row per sequence). The split shrinks as sequences are added while
+  // the partials grow with them, so try every batch size.
   size_t worst = 0;
-  const int64_t blocks_per_seq =
-      int64_t(shape.num_kv_heads) * head_chunks(shape.num_heads / shape.num_kv_heads);
   for (int64_t n = 1; n <= max_seqs; ++n) {
     const DecodeSplit split = decode_split(n, max_context, shape);
     if (split.bound > 1) worst = std::max(worst, partial_bytes(n, split.bound, shape));
-    if (n * blocks_per_seq >= kSplitTarget) break;
   }
   return worst;
 }
