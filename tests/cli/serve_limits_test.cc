@@ -147,20 +147,6 @@ RawReply post_json(int port, const std::string& path, const std::string& body) {
                       body, body.size());
 }
 
-// ASan and TSan hold freed memory back (quarantine, shadow), so resident size says little there;
-// their builds check every status and the server's survival, the plain build the memory bound.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitizedBuild = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitizedBuild = true;
-#else
-constexpr bool kSanitizedBuild = false;
-#endif
-#else
-constexpr bool kSanitizedBuild = false;
-#endif
-
 constexpr size_t kBodyLimit = 256 << 10;
 constexpr size_t kHugeBody = size_t(64) << 20;  // 256x the limit
 
@@ -253,7 +239,9 @@ TEST(ServeLimits, AbuseGets4xxAndMemoryStaysBounded) {
   ASSERT_TRUE(server.alive());
   EXPECT_EQ(post_json(port, "/generate", ok_body).status, 200);
   const size_t peak = server.memory("VmHWM");
-  if (kSanitizedBuild) {
+  // ASan and TSan hold freed memory back (quarantine, shadow), so resident size says little
+  // there: their builds check every status and the server's survival, the plain build the bound.
+  if (testing::kSanitizedBuild) {
     std::printf("sanitizer build: its allocator keeps freed memory in quarantine, so the peak "
                 "(+%.1f MiB) is reported, not bounded\n",
                 double(peak - baseline) / (1 << 20));

@@ -10,6 +10,20 @@
 
 namespace lorax::testing {
 
+// Built with ASan or TSan (GCC defines the macros, Clang answers __has_feature): such builds run
+// everything several times slower, so tests assert latencies only without them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizedBuild = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitizedBuild = true;
+#else
+constexpr bool kSanitizedBuild = false;
+#endif
+#else
+constexpr bool kSanitizedBuild = false;
+#endif
+
 std::string fixtures_dir();
 std::string model_dir(const std::string& model);  // fixtures/models/<model>
 std::vector<std::string> fixture_models();        // every folder under fixtures/models
