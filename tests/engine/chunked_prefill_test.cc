@@ -2,6 +2,7 @@
 // how prompts are cut into chunks or mixed with decodes.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -252,6 +253,22 @@ class ChunkedPrefillEngine : public ::testing::Test {
     while (p.size() < n) p.push_back(int32_t(260 + p.size() % 200));
     return p;
   }
+  // Steps until request `big` yields its first token; every one of them must give streams `a`
+  // and `b` a token too. `each_step` checks more after every step.
+  static int64_t steps_until_first_token(
+      Engine& engine, uint64_t big, uint64_t a, uint64_t b,
+      const std::function<void()>& each_step = [] {}) {
+    int64_t steps = 0;
+    for (bool started = false; !started; ++steps) {
+      std::set<uint64_t> got;
+      for (const auto& o : engine.step())
+        if (o.token) got.insert(o.request_id);
+      EXPECT_TRUE(got.count(a) && got.count(b)) << "step " << steps;
+      started = got.count(big) > 0;
+      each_step();
+    }
+    return steps;
+  }
 };
 
 TEST_F(ChunkedPrefillEngine, RunningStreamsGetATokenEveryStepWhileAPromptIsRead) {
@@ -262,23 +279,16 @@ TEST_F(ChunkedPrefillEngine, RunningStreamsGetATokenEveryStepWhileAPromptIsRead)
   const uint64_t b = engine.add(request({1, 407}, 30));
   engine.step();
   const uint64_t big = engine.add(request(long_prompt(40), 3));
-  int64_t steps_until_first = 0;
-  for (bool started = false; !started; ++steps_until_first) {
-    std::set<uint64_t> got;
-    for (const auto& o : engine.step())
-      if (o.token) got.insert(o.request_id);
-    EXPECT_TRUE(got.count(a) && got.count(b)) << "step " << steps_until_first;
-    started = got.count(big) > 0;
-    EXPECT_LE(engine.stats().last_batch_tokens, 7 + 2);
-  }
-  EXPECT_EQ(steps_until_first, 6);  // 40 tokens, 7 a step
+  const int64_t steps = steps_until_first_token(
+      engine, big, a, b, [&] { EXPECT_LE(engine.stats().last_batch_tokens, 7 + 2); });
+  EXPECT_EQ(steps, 6);  // 40 tokens, 7 a step
   while (engine.has_work()) engine.step();
 }
 
 // With the pace on, a prompt that fits the budget is still read in chunks beside decoding
-// streams: on this model a prompt token costs far more than 1/300 of a decode step of two
-// streams, so no plan lets 300 tokens into one step (and at
-// worst a token a step, it is read before the streams end).
+// streams. At 1.5x a step may add half a decode step of two streams; on this model 300 prompt
+// tokens cost many decode steps, so no plan takes them in one step (and at worst, a token a
+// step, the prompt is read before the streams end).
 TEST_F(ChunkedPrefillEngine, ThePaceCutsPromptsBesideDecodingStreams) {
   EngineOptions options;
   options.max_itl_factor = 1.5;
@@ -287,16 +297,9 @@ TEST_F(ChunkedPrefillEngine, ThePaceCutsPromptsBesideDecodingStreams) {
   const uint64_t b = engine.add(request({1, 407}, 500));
   for (int i = 0; i < 6; ++i) engine.step();  // their prompts, then decode steps to measure
   const uint64_t big = engine.add(request(long_prompt(300), 2));
-  int64_t steps_until_first = 0;
-  for (bool started = false; !started; ++steps_until_first) {
-    std::set<uint64_t> got;
-    for (const auto& o : engine.step())
-      if (o.token) got.insert(o.request_id);
-    EXPECT_TRUE(got.count(a) && got.count(b)) << "step " << steps_until_first;
-    started = got.count(big) > 0;
-  }
-  EXPECT_GT(steps_until_first, 1);
-  std::printf("300 prompt tokens read in %lld steps\n", (long long)steps_until_first);
+  const int64_t steps = steps_until_first_token(engine, big, a, b);
+  EXPECT_GT(steps, 1);
+  std::printf("300 prompt tokens read in %lld steps\n", (long long)steps);
   while (engine.has_work()) engine.step();
   EXPECT_EQ(engine.stats().kv_blocks_free, engine.stats().kv_blocks_total);
 }
