@@ -131,12 +131,6 @@ std::vector<std::shared_ptr<const LoraAdapter>> make_bench_adapters(const Causal
   return out;
 }
 
-// The KV cache's element type: --kv-cache-dtype, or the activations' for auto.
-DType kv_dtype(const CausalLM& model, const BenchOptions& options) {
-  return options.model.kv_cache_dtype == "auto" ? model.activation_dtype()
-                                                : parse_dtype(options.model.kv_cache_dtype);
-}
-
 // Runs `batch` prompts of `prompt_tokens` through one prefill step and `decode_tokens` decode
 // steps; decode_tokens 0 measures the prefill alone.
 Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
@@ -145,7 +139,7 @@ Measurement measure(CausalLM& model, const BenchOptions& options, int64_t batch,
                     int64_t adapter_count) {
   EngineOptions engine_options;
   engine_options.kv.block_size = options.model.block_size;
-  engine_options.kv.dtype = kv_dtype(model, options);
+  engine_options.kv.dtype = options.model.kv_cache(model.activation_dtype());
   engine_options.kv.num_blocks =
       batch * ((prompt_tokens + decode_tokens) / engine_options.kv.block_size + 2);
   engine_options.max_batch_prefill_tokens = batch * prompt_tokens;
@@ -254,6 +248,7 @@ int run_bench(const BenchOptions& options) {
   const int threads = options.model.threads > 0 ? options.model.threads
                                                 : int(std::thread::hardware_concurrency());
   const Ceilings ceilings = measure_ceilings(*backend, threads);
+  const DType kv = options.model.kv_cache(model->activation_dtype());
 
   std::printf("\nlorax bench: %s on %s, %s activations\n", label.c_str(),
               backend->name().c_str(), std::string(dtype_name(activation)).c_str());
@@ -263,8 +258,8 @@ int run_bench(const BenchOptions& options) {
     std::printf(", bf16 GEMM %.1f TFLOP/s", ceilings.gemm_flops / 1e12);
   std::printf(
       "\nweights read per decode step: %.1f MiB; prompts %lld tokens, %lld decode steps\n\n",
-      decode_step_bytes(*model, kv_dtype(*model, options), 0, 0, 0) / (1 << 20),
-      (long long)options.prompt_tokens, (long long)options.decode_tokens);
+      decode_step_bytes(*model, kv, 0, 0, 0) / (1 << 20), (long long)options.prompt_tokens,
+      (long long)options.decode_tokens);
   const auto adapters = make_bench_adapters(*model, options);
   const double adapter_bytes =
       adapters.empty() ? 0.0
@@ -289,8 +284,8 @@ int run_bench(const BenchOptions& options) {
       if (count == 0) base = m;
       const std::string what = "batch " + std::to_string(batch) + ", " + std::to_string(count) +
                                " adapters";
-      const double bytes = decode_step_bytes(*model, kv_dtype(*model, options), batch, mean_context,
-                                             double(count) * adapter_bytes);
+      const double bytes =
+          decode_step_bytes(*model, kv, batch, mean_context, double(count) * adapter_bytes);
       print_row("decode, " + what, m.decode_tok_s, ceilings.bandwidth / bytes * double(batch),
                 "tok/s (bytes)");
       const double prefill_limit =

@@ -43,8 +43,7 @@ EngineOptions scenario_engine(const BenchOptions& options, const CausalLM& model
                               int64_t kv_tokens) {
   EngineOptions e;
   e.kv.block_size = options.model.block_size;
-  e.kv.dtype = options.model.kv_cache_dtype == "auto" ? model.activation_dtype()
-                                                      : parse_dtype(options.model.kv_cache_dtype);
+  e.kv.dtype = options.model.kv_cache(model.activation_dtype());
   e.kv.num_blocks = (kv_tokens + e.kv.block_size - 1) / e.kv.block_size;
   e.max_active_adapters = 8;
   e.max_itl_factor = options.model.max_itl_factor;

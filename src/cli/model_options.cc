@@ -122,8 +122,7 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
   model.set_step_graphs(!enforce_eager);
   EngineOptions e;
   e.kv.block_size = block_size;
-  e.kv.dtype =
-      kv_cache_dtype == "auto" ? model.activation_dtype() : parse_dtype(kv_cache_dtype);
+  e.kv.dtype = kv_cache(model.activation_dtype());
   e.max_batch_prefill_tokens = max_batch_prefill_tokens;
   e.chunked_prefill = chunked_prefill;
   e.max_itl_factor = max_itl_factor;

@@ -41,6 +41,10 @@ struct ModelOptions {
   void add_to(CLI::App& app, bool model_required);
   DeviceSpec device_spec() const { return parse_device(device); }
   DType activation() const { return activation_dtype_for(device_spec(), activation_dtype); }
+  // The KV cache's element type for a model with these activations (auto: the same).
+  DType kv_cache(DType model_activation) const {
+    return kv_cache_dtype == "auto" ? model_activation : parse_dtype(kv_cache_dtype);
+  }
   std::unique_ptr<Backend> make_backend() const;
   // The engine's options for `model`. The KV cache takes --kv-cache-tokens when given; else on
   // a GPU what --gpu-memory-utilization leaves after weights, the model's workspace (planned
