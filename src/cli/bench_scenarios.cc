@@ -28,6 +28,15 @@ double percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
+// The median and the 99th percentile of a set of latencies, in ms.
+struct Spread {
+  double p50 = 0, p99 = 0;
+};
+
+Spread spread(const std::vector<double>& ms) {
+  return {percentile(ms, 50), percentile(ms, 99)};
+}
+
 // Deterministic token ids in [2, vocab): distinct streams for distinct salts.
 std::vector<int32_t> tokens(int64_t n, uint64_t salt, int64_t vocab) {
   std::vector<int32_t> out;
@@ -53,7 +62,8 @@ EngineOptions scenario_engine(const BenchOptions& options, const CausalLM& model
 struct SharedPromptResult {
   int64_t prompt_tokens_computed = 0;
   int64_t cached_tokens = 0;
-  double ttft_p50_ms = 0, ttft_p99_ms = 0, seconds = 0;
+  Spread ttft;
+  double seconds = 0;
 };
 
 SharedPromptResult shared_prompts(CausalLM& model, const BenchOptions& options,
@@ -93,13 +103,12 @@ SharedPromptResult shared_prompts(CausalLM& model, const BenchOptions& options,
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.prompt_tokens_computed = engine.stats().prompt_tokens;
-  r.ttft_p50_ms = percentile(ttft, 50);
-  r.ttft_p99_ms = percentile(ttft, 99);
+  r.ttft = spread(ttft);
   return r;
 }
 
 struct LongPromptResult {
-  double steady_p50_ms = 0, steady_p99_ms = 0, during_p50_ms = 0, during_p99_ms = 0;
+  Spread steady, during;  // the streams' gaps between tokens: before it arrives, while it is read
   double long_ttft_ms = 0;
   int64_t steps_during = 0;
   double slowest_step_ms = 0;  // while it is read, and the prompt tokens that step computed
@@ -169,60 +178,22 @@ LongPromptResult long_prompt_among_streams(CausalLM& model, const BenchOptions& 
       if (times[t] > arrival && times[t - 1] < first_token)
         during.push_back(ms_between(times[t - 1], times[t]));
     }
-  r.steady_p50_ms = percentile(steady, 50);
-  r.steady_p99_ms = percentile(steady, 99);
-  r.during_p50_ms = percentile(during, 50);
-  r.during_p99_ms = percentile(during, 99);
+  r.steady = spread(steady);
+  r.during = spread(during);
   return r;
 }
-
-}  // namespace
-
-void run_bench_scenarios(CausalLM& model, const BenchOptions& options) {
-  std::printf(
-      "\nshared system prompts: 64 requests, 8 adapters x 8 questions, 1,000-token system "
-      "prompt + 50-token question, 16 new tokens each, one arrival per step\n\n");
-  std::printf(
-      "| prefix cache | prompt tokens computed | cached tokens | TTFT p50 ms | "
-      "TTFT p99 ms | total s |\n|---|---:|---:|---:|---:|---:|\n");
-  for (bool on : {false, true}) {
-    const SharedPromptResult r = shared_prompts(model, options, on);
-    std::printf("| %s | %lld | %lld | %.1f | %.1f | %.2f |\n", on ? "on" : "off",
-                (long long)r.prompt_tokens_computed, (long long)r.cached_tokens, r.ttft_p50_ms,
-                r.ttft_p99_ms, r.seconds);
-    std::fflush(stdout);
-  }
-  std::printf("\na 4,000-token prompt arrives while 32 streams decode (32-token prompts)\n\n");
-  std::printf(
-      "| chunked prefill | steady ITL p50 ms | steady ITL p99 ms | ITL p50 ms during "
-      "its prefill | ITL p99 ms during its prefill | steps to its first token | its "
-      "TTFT ms | slowest step then ms (prompt tokens) "
-      "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
-  const double factor = options.model.max_itl_factor > 0 ? options.model.max_itl_factor : 2.0;
-  char paced[96];
-  std::snprintf(paced, sizeof paced, "on (4,096-token budget, chunks paced to %.2gx a decode step)",
-                factor);
-  const std::pair<const char*, Chunking> variants[] = {
-      {"off (4,096-token budget)", {false, 4096, 0.0}},
-      {"on (512-token chunks)", {true, 512, 0.0}},
-      {paced, {true, 4096, factor}}};
-  for (const auto& [label, chunking] : variants) {
-    const LongPromptResult r = long_prompt_among_streams(model, options, chunking);
-    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %lld | %.1f | %.2f (%lld) |\n", label,
-                r.steady_p50_ms, r.steady_p99_ms, r.during_p50_ms, r.during_p99_ms,
-                (long long)r.steps_during, r.long_ttft_ms, r.slowest_step_ms,
-                (long long)r.slowest_step_tokens);
-    std::fflush(stdout);
-  }
-}
-
-namespace {
 
 struct ServingResult {
   int64_t requests = 0, tokens = 0;
   double seconds = 0;
-  double ttft_p50_ms = 0, ttft_p99_ms = 0, itl_p50_ms = 0, itl_p99_ms = 0;
+  Spread ttft, itl;
+  double tokens_per_s() const { return double(tokens) / seconds; }
 };
+
+// Requests a serving load sends in all: --requests, or four per stream.
+int64_t serving_requests(const BenchOptions& options) {
+  return options.requests > 0 ? options.requests : 4 * options.streams;
+}
 
 // Draws ranks 0..n-1 with probability proportional to 1 / (rank + 1).
 class ZipfDraw {
@@ -247,7 +218,7 @@ class ZipfDraw {
 ServingResult serving_run(CausalLM& model, const BenchOptions& options,
                           const std::vector<std::shared_ptr<const LoraAdapter>>& adapters) {
   const int64_t vocab = model.config().vocab_size;
-  const int64_t total = options.requests > 0 ? options.requests : 4 * options.streams;
+  const int64_t total = serving_requests(options);
   EngineOptions e = scenario_engine(
       options, model, options.streams * (options.prompt_tokens + options.decode_tokens + 32));
   e.max_running = options.streams;
@@ -295,14 +266,50 @@ ServingResult serving_run(CausalLM& model, const BenchOptions& options,
     }
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.ttft_p50_ms = percentile(ttft, 50);
-  r.ttft_p99_ms = percentile(ttft, 99);
-  r.itl_p50_ms = percentile(itl, 50);
-  r.itl_p99_ms = percentile(itl, 99);
+  r.ttft = spread(ttft);
+  r.itl = spread(itl);
   return r;
 }
 
 }  // namespace
+
+void run_bench_scenarios(CausalLM& model, const BenchOptions& options) {
+  std::printf(
+      "\nshared system prompts: 64 requests, 8 adapters x 8 questions, 1,000-token system "
+      "prompt + 50-token question, 16 new tokens each, one arrival per step\n\n");
+  std::printf(
+      "| prefix cache | prompt tokens computed | cached tokens | TTFT p50 ms | "
+      "TTFT p99 ms | total s |\n|---|---:|---:|---:|---:|---:|\n");
+  for (bool on : {false, true}) {
+    const SharedPromptResult r = shared_prompts(model, options, on);
+    std::printf("| %s | %lld | %lld | %.1f | %.1f | %.2f |\n", on ? "on" : "off",
+                (long long)r.prompt_tokens_computed, (long long)r.cached_tokens, r.ttft.p50,
+                r.ttft.p99, r.seconds);
+    std::fflush(stdout);
+  }
+  std::printf("\na 4,000-token prompt arrives while 32 streams decode (32-token prompts)\n\n");
+  std::printf(
+      "| chunked prefill | steady ITL p50 ms | steady ITL p99 ms | ITL p50 ms during "
+      "its prefill | ITL p99 ms during its prefill | steps to its first token | its "
+      "TTFT ms | slowest step then ms (prompt tokens) "
+      "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  const double factor = options.model.max_itl_factor > 0 ? options.model.max_itl_factor
+                                                         : ModelOptions{}.max_itl_factor;
+  char paced[96];
+  std::snprintf(paced, sizeof paced, "on (4,096-token budget, chunks paced to %.2gx a decode step)",
+                factor);
+  const std::pair<const char*, Chunking> variants[] = {
+      {"off (4,096-token budget)", {false, 4096, 0.0}},
+      {"on (512-token chunks)", {true, 512, 0.0}},
+      {paced, {true, 4096, factor}}};
+  for (const auto& [label, chunking] : variants) {
+    const LongPromptResult r = long_prompt_among_streams(model, options, chunking);
+    std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %lld | %.1f | %.2f (%lld) |\n", label,
+                r.steady.p50, r.steady.p99, r.during.p50, r.during.p99, (long long)r.steps_during,
+                r.long_ttft_ms, r.slowest_step_ms, (long long)r.slowest_step_tokens);
+    std::fflush(stdout);
+  }
+}
 
 void run_serving_load(CausalLM& model, const BenchOptions& options) {
   const int64_t n = options.serving_adapters;
@@ -315,7 +322,7 @@ void run_serving_load(CausalLM& model, const BenchOptions& options) {
                                                       {LoraTarget::QProj, LoraTarget::VProj})));
     if ((i + 1) % 100 == 0 && i + 1 < n) log_info("  ", i + 1, " of ", n, " adapters built");
   }
-  const int64_t total = options.requests > 0 ? options.requests : 4 * options.streams;
+  const int64_t total = serving_requests(options);
   std::printf(
       "\nserving: %lld requests in flight, %lld in all, prompts of %lld tokens, %lld new tokens "
       "each; adapters: %lld (%.1f MiB each in f32 on the host), Zipf s = 1, %lld device slots\n\n",
@@ -332,15 +339,13 @@ void run_serving_load(CausalLM& model, const BenchOptions& options) {
         model, options, with ? adapters : std::vector<std::shared_ptr<const LoraAdapter>>{});
     results[with] = r;
     std::printf("| %s | %lld | %.1f | %.1f | %.1f | %.2f | %.2f |\n",
-                with ? "adapters, Zipf" : "no adapters", (long long)r.requests,
-                double(r.tokens) / r.seconds, r.ttft_p50_ms, r.ttft_p99_ms, r.itl_p50_ms,
-                r.itl_p99_ms);
+                with ? "adapters, Zipf" : "no adapters", (long long)r.requests, r.tokens_per_s(),
+                r.ttft.p50, r.ttft.p99, r.itl.p50, r.itl.p99);
     std::fflush(stdout);
   }
-  const double base = double(results[0].tokens) / results[0].seconds;
-  const double mixed = double(results[1].tokens) / results[1].seconds;
-  std::printf("\nwith adapters against without: throughput %.2fx, TTFT p99 %.2fx\n", mixed / base,
-              results[1].ttft_p99_ms / std::max(results[0].ttft_p99_ms, 1e-9));
+  std::printf("\nwith adapters against without: throughput %.2fx, TTFT p99 %.2fx\n",
+              results[1].tokens_per_s() / results[0].tokens_per_s(),
+              results[1].ttft.p99 / std::max(results[0].ttft.p99, 1e-9));
 }
 
 }  // namespace lorax
