@@ -32,8 +32,8 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
   LORAX_CHECK(options.max_batch_prefill_tokens > 0 && options.max_running > 0 &&
                   options.max_active_adapters > 0,
               "engine limits must be positive");
-  LORAX_CHECK(options.max_itl_factor == 0.0 || options.max_itl_factor > 1.0,
-              "max_itl_factor must be 0 (off) or above 1");
+  LORAX_CHECK(options.max_itl_factor == 0.0 || options.max_itl_factor > 1.0, "max_itl_factor ",
+              options.max_itl_factor, " must be 0 (off) or above 1");
   model_.plan(options.max_step_tokens(), options.max_running);
   const int64_t slots = options.max_active_adapters;
   model_.configure_adapter_slots(slots);

@@ -47,6 +47,12 @@ TEST(BenchCommand, MeasuresACheckpointAndTokenizers) {
   r = testing::run_command(testing::lorax_binary() + " bench --shape nope 2>&1");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("unknown bench shape 'nope'"), std::string::npos) << r.output;
+  r = testing::run_command(testing::lorax_binary() +
+                           " bench --shape tiny --max-itl-factor 0.5 2>&1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--max-itl-factor: must be 0 (off) or a number above 1"),
+            std::string::npos)
+      << r.output;
 }
 
 // Two schemas: one that passes (its invalid instance rejected), one refused naming `not`.

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
 #include "engine/engine.h"
 #include "engine/step_budget.h"
 #include "support/fixtures.h"
@@ -302,6 +303,19 @@ TEST_F(ChunkedPrefillEngine, ThePaceCutsPromptsBesideDecodingStreams) {
   std::printf("300 prompt tokens read in %lld steps\n", (long long)steps);
   while (engine.has_work()) engine.step();
   EXPECT_EQ(engine.stats().kv_blocks_free, engine.stats().kv_blocks_total);
+}
+
+TEST_F(ChunkedPrefillEngine, APaceFactorThatCannotHoldIsRefused) {
+  EngineOptions options;
+  options.max_itl_factor = 0.5;  // a step can never be shorter than a decode-only one
+  try {
+    Engine engine(*model, options);
+    FAIL() << "accepted max_itl_factor 0.5";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("max_itl_factor 0.5 must be 0 (off) or above 1"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(ChunkedPrefillEngine, CancellingAPartlyReadPromptFreesItsBlocks) {
