@@ -152,7 +152,6 @@ struct HttpServer::Impl : HttpRoutes {
   std::vector<std::thread> threads;
   std::mutex stop_mutex;
   bool stopped = false;
-  std::atomic<bool> finished{false};  // stop() has returned
 };
 
 void HttpServer::Impl::authorize(const HttpRequest& request) const {
@@ -353,19 +352,6 @@ HttpServer::~HttpServer() {
   stop();
 }
 
-bool HttpServer::listen(const std::string& host, int port) {
-  try {
-    start(host, port);
-  } catch (const Error& e) {
-    log_error(e.what());
-    return false;
-  }
-  log_info("serving ", impl_->state.context.served_model_name, " on http://", host, ":",
-           impl_->port.load());
-  while (!impl_->finished.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  return true;
-}
-
 int HttpServer::start(const std::string& host, int port) {
   impl_->bind(host, port);
   impl_->run_threads();
@@ -385,10 +371,7 @@ void HttpServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
   impl_->state.stopping = true;
-  if (impl_->threads.empty()) {
-    impl_->finished = true;
-    return;
-  }
+  if (impl_->threads.empty()) return;
   asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
     boost::system::error_code ec;
     impl->acceptor.close(ec);
@@ -401,7 +384,6 @@ void HttpServer::stop() {
     if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
   // No I/O thread runs now: what is left lets go of its engine runs before the engine may go.
   impl_->registry.for_each([](HttpConnection& c) { c.release(); });
-  impl_->finished = true;
 }
 
 const ServerContext& HttpServer::context() const {

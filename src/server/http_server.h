@@ -17,7 +17,6 @@
 //   HttpServer server(context);
 //   const int port = server.start("0.0.0.0", 8080);  // serves from background threads
 //   ... server.drain(); service.shutdown(grace); server.stop();
-// (listen() does the same as start() and then blocks until stop() from another thread.)
 #pragma once
 
 #include <memory>
@@ -36,8 +35,6 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds host:port (port 0: any free port) and serves until stop(); false if it cannot bind.
-  bool listen(const std::string& host, int port);
   // Binds, then serves on a background thread; returns the bound port. Throws lorax::Error if
   // it cannot bind.
   int start(const std::string& host, int port);
