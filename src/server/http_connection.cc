@@ -108,7 +108,7 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
       flush();
       return;
     }
-    set_read_deadline(limits_.request_read_timeout_s);
+    set_read_deadline(Deadline::Request, limits_.request_read_timeout_s);
     read();
   }
 
@@ -130,6 +130,10 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
   }
 
  private:
+  // What the read timer guards: nothing, an idle keep-alive connection, or a request arriving
+  // (a lingering close reuses Request).
+  enum class Deadline { None, Idle, Request };
+
   // ---- reading ----
 
   void read() {
@@ -249,16 +253,14 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
     }
     const bool partial = in_.size() > 0 || parser_.has_value();
     if (partial && deadline_ != Deadline::Request) {
-      set_read_deadline(limits_.request_read_timeout_s);
-      deadline_ = Deadline::Request;
+      set_read_deadline(Deadline::Request, limits_.request_read_timeout_s);
     } else if (!partial && deadline_ == Deadline::None) {
-      set_read_deadline(limits_.keep_alive_timeout_s);
-      deadline_ = Deadline::Idle;
+      set_read_deadline(Deadline::Idle, limits_.keep_alive_timeout_s);
     }
   }
 
-  void set_read_deadline(double s) {
-    deadline_ = Deadline::Request;
+  void set_read_deadline(Deadline kind, double s) {
+    deadline_ = kind;
     read_timer_.expires_after(seconds(s));
     read_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->closed_) return;  // cancelled: re-armed or no longer needed
@@ -451,7 +453,7 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
       return;
     }
     read_timer_.cancel();
-    set_read_deadline(std::chrono::duration<double>(kLinger).count());
+    set_read_deadline(Deadline::Request, std::chrono::duration<double>(kLinger).count());
     read();
   }
 
@@ -468,8 +470,6 @@ class Connection : public HttpConnection, public std::enable_shared_from_this<Co
     queued_.clear();
     self_ref_.reset();  // the handler running this holds the connection
   }
-
-  enum class Deadline { None, Idle, Request };
 
   tcp::socket socket_;
   HttpRoutes& routes_;
