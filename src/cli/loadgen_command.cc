@@ -8,7 +8,6 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/open_files.h"
 
 namespace lorax {
 
@@ -103,16 +103,6 @@ class IdleConnections {
   std::vector<int> fds_;
   int failed_ = 0;
 };
-
-// Every client and idle connection is a file descriptor: the soft limit (often 1024) is raised
-// to the hard one.
-void raise_open_file_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 

@@ -1,7 +1,6 @@
 #include "cli/serve_command.h"
 
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 
 #include "cli/demo_model.h"
 #include "core/log.h"
+#include "core/open_files.h"
 #include "server/http_server.h"
 
 namespace lorax {
@@ -47,17 +47,11 @@ std::optional<TextProcessor> with_chat_template(std::optional<TextProcessor> tex
   return TextProcessor(text->tokenizer(), config);
 }
 
-// Every open connection is a file descriptor: allow as many as the hard limit lets us (the soft
-// limit is often 1024, far below --max-connections).
-void raise_open_file_limit(int64_t wanted) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  if (limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-  if (limit.rlim_cur != RLIM_INFINITY && int64_t(limit.rlim_cur) < wanted + 64)
-    log_warn("the open file limit (", limit.rlim_cur, ") is below --max-connections (", wanted,
+// Every open connection is a file descriptor: allow as many as the hard limit lets us.
+void allow_connections(int64_t wanted) {
+  const size_t limit = raise_open_file_limit();
+  if (int64_t(limit) < wanted + 64)
+    log_warn("the open file limit (", limit, ") is below --max-connections (", wanted,
              "): connections beyond it wait in the accept queue");
 }
 
@@ -65,7 +59,7 @@ void raise_open_file_limit(int64_t wanted) {
 
 int run_serve(const ServeOptions& options) {
   const sigset_t signals = block_shutdown_signals();
-  raise_open_file_limit(options.limits.max_connections);
+  allow_connections(options.limits.max_connections);
   std::unique_ptr<Backend> backend = options.model.make_backend();
   std::unique_ptr<CausalLM> model;
   std::optional<TextProcessor> text;

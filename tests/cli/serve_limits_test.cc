@@ -3,84 +3,24 @@
 // 4xx, the server keeps serving, and its peak memory stays within what its limits allow rather
 // than growing with what clients send.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <thread>
 
 #include "support/fixtures.h"
+#include "support/serve_process.h"
 
 namespace lorax {
 namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-// `lorax serve ARGS...` in a child process, stopped with SIGINT (and reaped) on destruction.
-class ServerProcess {
- public:
-  ServerProcess(const std::vector<std::string>& args, const std::string& log_path) {
-    std::vector<std::string> argv_strings = {testing::lorax_binary(), "serve", "--port", "0"};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(log, STDOUT_FILENO);
-      dup2(log, STDERR_FILENO);
-      // glibc gives each busy thread its own arena, each keeping what it freed, so the resident
-      // size of a 64-thread server mostly measures how many threads took a large request. Two
-      // arenas keep the measure about what the server holds.
-      setenv("MALLOC_ARENA_MAX", "2", 1);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const std::regex listening("listening on http://[^:]+:([0-9]+)");
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-      std::smatch match;
-      const std::string log = testing::read_file(log_path);
-      if (std::regex_search(log, match, listening)) port_ = std::stoi(match[1]);
-    }
-  }
-  ~ServerProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGINT);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-
-  int port() const { return port_; }
-  bool alive() const { return pid_ > 0 && kill(pid_, 0) == 0; }
-
-  // VmHWM (peak resident memory) or VmRSS, in bytes.
-  size_t memory(const std::string& field) const {
-    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(status, line))
-      if (line.rfind(field + ":", 0) == 0)
-        return size_t(std::stoull(line.substr(field.size() + 1))) << 10;
-    return 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // One HTTP exchange on a raw socket, so the test controls exactly what is sent: `head` (request
 // line and headers), then `body_bytes` of body produced by repeating `body_piece`, optionally
@@ -194,10 +134,14 @@ std::vector<Abuse> absurd_requests() {
 
 TEST(ServeLimits, AbuseGets4xxAndMemoryStaysBounded) {
   testing::TempDir dir;
-  ServerProcess server({"--model", testing::model_dir("stories260K"), "--threads", "1",
-                        "--max-request-bytes", std::to_string(kBodyLimit), "--max-new-tokens", "64",
-                        "--max-top-logprobs", "5", "--max-input-length", "256"},
-                       dir.file("serve.log"));
+  // glibc gives each busy thread its own arena, each keeping what it freed, so the resident size
+  // of a 64-thread server mostly measures how many threads took a large request. Two arenas keep
+  // the measure about what the server holds.
+  testing::ServeProcess server(
+      {"--model", testing::model_dir("stories260K"), "--threads", "1", "--max-request-bytes",
+       std::to_string(kBodyLimit), "--max-new-tokens", "64", "--max-top-logprobs", "5",
+       "--max-input-length", "256"},
+      dir.file("serve.log"), {{"MALLOC_ARENA_MAX", "2"}});
   ASSERT_GT(server.port(), 0) << testing::read_file(dir.file("serve.log"));
   const int port = server.port();
   const std::string ok_body =

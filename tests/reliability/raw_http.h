@@ -68,8 +68,6 @@ class RawConnections {
   std::vector<RawConnection> conns_;
 };
 
-// Raises this process's soft limit on open files to its hard limit; returns the limit.
-size_t raise_open_file_limit();
 size_t open_file_count();  // entries of /proc/self/fd
 size_t thread_count();     // entries of /proc/self/task
 

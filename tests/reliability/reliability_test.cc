@@ -7,25 +7,22 @@
 // Counts are bounded by the open file limit (raised to the hard limit; a lower one scales the
 // counts down, and the test says so). Latencies are asserted only in plain builds: sanitizers
 // slow everything several times.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <regex>
 #include <thread>
 
+#include "core/open_files.h"
 #include "io/safetensors.h"
 #include "reliability/raw_http.h"
 #include "server/server_fixture.h"
 #include "support/fixtures.h"
+#include "support/serve_process.h"
 
 namespace lorax::testing {
 namespace {
@@ -441,65 +438,11 @@ TEST(Reliability, DrainingAnswers503OnHealth) {
   EXPECT_EQ(health.headers.count("Retry-After"), 1u);
 }
 
-// `lorax serve` on stories260K in a child process, its log in a file.
-class ServeProcess {
- public:
-  ServeProcess(const std::vector<std::string>& args, const std::string& log_path) {
-    std::vector<std::string> argv_strings = {
-        lorax_binary(), "serve", "--port", "0", "--model", model_dir("stories260K")};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(log, STDOUT_FILENO);
-      dup2(log, STDERR_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const std::regex listening("listening on http://[^:]+:([0-9]+)");
-    for (int i = 0; i < 1200 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(50ms);
-      std::smatch match;
-      const std::string log = read_file(log_path);
-      if (std::regex_search(log, match, listening)) port_ = std::stoi(match[1]);
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  ServeProcess(const ServeProcess&) = delete;
-  ServeProcess& operator=(const ServeProcess&) = delete;
-
-  int port() const { return port_; }
-  // Sends `signal` and waits (up to `limit`) for the exit status; -1 when it did not exit.
-  int stop(int signal, std::chrono::seconds limit) {
-    kill(pid_, signal);
-    const auto end = Clock::now() + limit;
-    while (Clock::now() < end) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
 TEST(Reliability, SigtermEndsEveryStreamWithItsLastEventOrAnErrorEvent) {
   TempDir dir;
   // Half the streams are short enough to end within the grace period, half are cut by it.
-  ServeProcess serve({"--max-concurrent-requests", "256", "--shutdown-grace", "1.5"},
+  ServeProcess serve({"--model", model_dir("stories260K"), "--max-concurrent-requests", "256",
+                      "--shutdown-grace", "1.5"},
                      dir.file("serve.log"));
   ASSERT_GT(serve.port(), 0) << read_file(dir.file("serve.log"));
   constexpr size_t kStreams = 100;
