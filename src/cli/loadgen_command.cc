@@ -116,6 +116,7 @@ void stream_one(httplib::Client& http, const LoadgenOptions& o, const std::strin
   auto last = start;
   int64_t tokens = 0;
   bool ended = false;  // the last event (with generated_text) arrived
+  std::string error_event;  // what an error event said
   std::string pending;
   httplib::Headers headers;
   if (!o.api_key.empty()) headers.emplace("Authorization", "Bearer " + o.api_key);
@@ -132,7 +133,11 @@ void stream_one(httplib::Client& http, const LoadgenOptions& o, const std::strin
       pending.erase(0, end + 2);
       if (event.rfind("data:", 0) != 0) continue;
       const json parsed = json::parse(event.substr(5), nullptr, false);
-      if (parsed.is_object() && parsed.contains("error")) continue;  // not a token
+      if (parsed.is_object() && parsed.contains("error")) {  // not a token
+        error_event = parsed["error"].is_string() ? parsed["error"].get<std::string>()
+                                                  : parsed["error"].dump();
+        continue;
+      }
       ended = parsed.is_object() && parsed.value("generated_text", json()).is_string();
       const auto now = Clock::now();
       (tokens == 0 ? r.ttft_ms : r.itl_ms).push_back(seconds(now - last) * 1e3);
@@ -149,8 +154,9 @@ void stream_one(httplib::Client& http, const LoadgenOptions& o, const std::strin
   }
   if (res->status != 200 || !ended) {
     ++r.http_errors;
-    r.last_error = res->status != 200 ? "HTTP " + std::to_string(res->status) + " " + res->body
-                                      : "the stream ended without its last event";
+    r.last_error = res->status != 200    ? "HTTP " + std::to_string(res->status) + " " + res->body
+                   : error_event.empty() ? "the stream ended without its last event"
+                                         : "the stream ended with an error event: " + error_event;
     return;
   }
   ++r.ok;
