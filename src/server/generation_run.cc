@@ -4,11 +4,6 @@
 
 namespace lorax {
 
-namespace {
-// How often a waiting request checks whether it should give up (client gone, server stopping).
-constexpr std::chrono::milliseconds kPollInterval(50);
-}  // namespace
-
 const char* openai_finish_reason(GenerationEnd end) {
   return end == GenerationEnd::Length ? "length" : "stop";
 }
@@ -49,20 +44,8 @@ void GenerationRun::leave_adapter_gauges() {
   metrics_.sequence_ended(prepared_.adapter_label, first_token_.has_value());
 }
 
-std::optional<GenerationRun::Step> GenerationRun::next(const std::function<bool()>& abort) {
-  // abort() is asked before every wait, not only after a quiet interval: a busy request
-  // delivers events continuously and must still notice a stop or a departed client.
-  for (;;) {
-    if (abort()) {
-      cancel();
-      return std::nullopt;
-    }
-    if (auto event = handle_->next(kPollInterval)) return on_event(*event);
-  }
-}
-
-std::optional<GenerationRun::Step> GenerationRun::poll(std::chrono::milliseconds timeout) {
-  if (auto event = handle_->next(timeout)) return on_event(*event);
+std::optional<GenerationRun::Step> GenerationRun::try_next() {
+  if (auto event = handle_->next(std::chrono::milliseconds(0))) return on_event(*event);
   return std::nullopt;
 }
 
@@ -78,12 +61,6 @@ double GenerationRun::mean_logprob() const {
   double sum = 0.0;
   for (const GeneratedToken& token : tokens_) sum += token.logprob;
   return sum / double(tokens_.size());
-}
-
-bool GenerationRun::run_to_end(const std::function<bool()>& abort) {
-  while (!finished())
-    if (!next(abort)) return false;
-  return true;
 }
 
 void GenerationRun::record_timing() {

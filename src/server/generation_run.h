@@ -1,7 +1,7 @@
 // One request running on the engine, as the HTTP layer sees it: engine events turned into
 // tokens with text, stop sequences applied to the decoded text, timings recorded.
 //
-// Used by every generation endpoint, streaming or not: next() yields one step per engine event
+// Used by every generation endpoint, streaming or not: try_next() yields one step per engine event
 // (a token and the text it released); the last step says how generation ended. Dropping the run
 // early (a client that went away) drops the engine handle, which cancels the request and frees
 // its KV blocks.
@@ -49,21 +49,13 @@ class GenerationRun {
   GenerationRun(const GenerationRun&) = delete;
   GenerationRun& operator=(const GenerationRun&) = delete;
 
-  // Waits for the engine's next event and returns the step it made. Returns nullopt, having
-  // cancelled the request, when `abort()` turns true while waiting. Not to be called once
-  // finished().
-  std::optional<Step> next(const std::function<bool()>& abort);
-  // The step of the engine's next event if one arrives within `timeout`; nullopt otherwise. For
-  // callers that wait on several runs at once (RunGroup).
-  std::optional<Step> poll(std::chrono::milliseconds timeout);
-  // The step of an event already arrived, without waiting; for event loops, which set_notify().
-  std::optional<Step> try_next() { return poll(std::chrono::milliseconds(0)); }
+  // The step of an event already arrived, without waiting (nullopt when none has); callers learn
+  // of new events through set_notify(). Not to be called once finished().
+  std::optional<Step> try_next();
   // See RequestHandle::set_notify: called from the engine thread when an event arrives. The run
   // clears it when destroyed.
   void set_notify(std::function<void()> notify) { handle_->set_notify(std::move(notify)); }
   void cancel();
-  // Runs to the end; false when aborted.
-  bool run_to_end(const std::function<bool()>& abort);
 
   bool finished() const { return end_.has_value(); }
   GenerationEnd end() const { return end_.value_or(GenerationEnd::Cancelled); }

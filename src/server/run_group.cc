@@ -9,11 +9,6 @@
 namespace lorax {
 
 namespace {
-// How long one wait on a single run lasts when several are waited on: the others' events wait at
-// most this long. A lone run waits the run's own poll interval (its events wake it at once).
-constexpr std::chrono::milliseconds kGroupWait(2);
-constexpr std::chrono::milliseconds kSingleWait(50);
-
 // Whether the other sequences can read the first one's prompt from the prefix cache.
 bool can_share_prompt(const EngineService& service, const GenerationRequest& request) {
   const EngineOptions& engine = service.options().engine;
@@ -47,8 +42,8 @@ void RunGroup::submit_held_back() {
   held_back_.clear();
 }
 
-std::optional<RunGroup::Event> RunGroup::poll(size_t i, std::chrono::milliseconds timeout) {
-  auto step = runs_[i]->poll(timeout);
+std::optional<RunGroup::Event> RunGroup::poll(size_t i) {
+  auto step = runs_[i]->try_next();
   if (!step) return std::nullopt;
   cursor_ = (i + 1) % runs_.size();
   // The first run's first event: its prompt is in the prefix cache now.
@@ -56,35 +51,12 @@ std::optional<RunGroup::Event> RunGroup::poll(size_t i, std::chrono::millisecond
   return Event{i, std::move(*step)};
 }
 
-std::optional<RunGroup::Event> RunGroup::next(const std::function<bool()>& abort) {
-  const size_t n = runs_.size();
-  const std::chrono::milliseconds wait = n == 1 ? kSingleWait : kGroupWait;
-  for (;;) {
-    if (abort()) {
-      held_back_.clear();  // never submitted: nothing to cancel
-      for (auto& run : runs_)
-        if (run && !run->finished()) run->cancel();
-      return std::nullopt;
-    }
-    std::optional<size_t> first_unfinished;
-    for (size_t k = 0; k < n; ++k) {  // a run with an event ready goes first
-      const size_t i = (cursor_ + k) % n;
-      if (!runs_[i] || runs_[i]->finished()) continue;
-      if (!first_unfinished) first_unfinished = i;
-      if (auto event = poll(i, std::chrono::milliseconds(0))) return event;
-    }
-    if (!first_unfinished) return std::nullopt;  // misuse: nothing left to wait for
-    if (auto event = poll(*first_unfinished, wait)) return event;
-    cursor_ = (*first_unfinished + 1) % n;
-  }
-}
-
 std::optional<RunGroup::Event> RunGroup::try_next() {
   const size_t n = runs_.size();
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (cursor_ + k) % n;
     if (!runs_[i] || runs_[i]->finished()) continue;
-    if (auto event = poll(i, std::chrono::milliseconds(0))) return event;
+    if (auto event = poll(i)) return event;
   }
   return std::nullopt;
 }
@@ -95,16 +67,10 @@ void RunGroup::set_notify(std::function<void()> notify) {
     if (run) run->set_notify(notify_);
 }
 
-bool RunGroup::run_to_end(const std::function<bool()>& abort) {
-  while (!finished())
-    if (!next(abort)) return false;
-  return true;
-}
-
 bool RunGroup::finished() const {
-  return held_back_.empty() && std::all_of(runs_.begin(), runs_.end(), [](const auto& run) {
-           return !run || run->finished();  // null once aborted: never submitted
-         });
+  // Held-back runs are null until submitted; once none is held back, every run exists.
+  return held_back_.empty() &&
+         std::all_of(runs_.begin(), runs_.end(), [](const auto& run) { return run->finished(); });
 }
 
 bool RunGroup::any_cancelled() const {

@@ -7,11 +7,11 @@
 // prompt of less than a full block, all are submitted at once.
 //
 //   RunGroup group(service, tokenizer, prepared, 3, metrics);
-//   while (!group.finished()) { auto event = group.next(abort); ... event->run, event->step }
+//   group.set_notify(wake);   // called from the engine thread when a run has an event
+//   while (auto event = group.try_next()) { ... event->run, event->step }
 //   group.ranked()  // best mean token logprob first
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -35,17 +35,12 @@ class RunGroup {
   RunGroup(EngineService& service, const Tokenizer* tokenizer, const PreparedGeneration& prepared,
            int count, Metrics& metrics, bool seed_given);
 
-  // The next step of any unfinished run; nullopt, with every run cancelled, once `abort()`
-  // turns true. Not to be called once finished(). Submits the runs held back for the first one's
-  // prompt (throwing what GenerationRun throws) once it has its first event.
-  std::optional<Event> next(const std::function<bool()>& abort);
-  // The next step already arrived of any unfinished run, without waiting (event loops): nullopt
-  // when none has one. Submits held-back runs as next() does.
+  // The next step already arrived of any unfinished run, without waiting: nullopt when none has
+  // one. Submits the runs held back for the first one's prompt (throwing what GenerationRun
+  // throws) once it has its first event.
   std::optional<Event> try_next();
   // Called from the engine thread when any run, present or submitted later, has an event.
   void set_notify(std::function<void()> notify);
-  // Runs every sequence to its end; false when aborted.
-  bool run_to_end(const std::function<bool()>& abort);
   bool finished() const;
   // Whether any run ended without finishing (the engine dropped it).
   bool any_cancelled() const;
@@ -59,7 +54,7 @@ class RunGroup {
   std::vector<size_t> ranked() const;
 
  private:
-  std::optional<Event> poll(size_t i, std::chrono::milliseconds timeout);
+  std::optional<Event> poll(size_t i);
   void submit_held_back();
 
   EngineService& service_;
