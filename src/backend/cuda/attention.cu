@@ -4,14 +4,16 @@
 //
 // Decode (max_q == 1: one query row per sequence). decode_partition_kernel runs one block of 4
 // warps per (partition of the context, KV head x chunk of up to 4 of its query heads, sequence).
-// Each warp serves one query head of the chunk; when the GQA group has fewer than 4 heads, the
-// spare warps take interleaved slices of the partition's tokens instead. The warps of a block
-// walk the same K/V rows together, so a chunk's heads share each row through L1. Inside a warp,
-// the D_MAX / 16 lanes of a lane group share one token (16 head-dim elements each, read straight
-// from the cache with 16-byte loads), so 32 / (D_MAX / 16) tokens are read per load instruction.
-// Each lane group keeps its own online-softmax state; the states are merged with shuffles, then
-// across warps in shared memory. A sequence with one partition writes `out` directly; otherwise
-// every partition writes (max, sum, unnormalised acc[D]) into the workspace and
+// Every warp serves all the chunk's query heads over its own interleaved slice of the
+// partition's tokens: a K/V row is loaded once per block and used for every head of the group
+// (each warp serving one head, as first written, loaded every row once per head through L1 and
+// kept a quarter of the rows in flight: ~0.47 TB/s on the H200). Inside a warp, the D_MAX / 8
+// lanes of a lane group share one token (8 head-dim elements each, read straight from the cache
+// with 16-byte loads, 8-byte for fp8), so 32 / (D_MAX / 8) tokens are read per load instruction,
+// kUnroll of them per lane group before any is used. Each lane group keeps its own
+// online-softmax state per head; the states are merged with shuffles, then across warps in
+// shared memory. A sequence with one partition writes `out` directly; otherwise every partition
+// writes (max, sum, unnormalised acc[D]) into the workspace and
 // decode_reduce_kernel (one block per (query head, sequence)) rescales and sums them, FlashDecoding
 // style. The partition size is chosen per step so that the grid has about kSplitTarget blocks, with
 // partitions of at least kMinPartition tokens.
@@ -81,7 +83,7 @@ __host__ __device__ constexpr int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-__device__ __forceinline__ int imin(int a, int b) {
+__host__ __device__ constexpr int imin(int a, int b) {
   return a < b ? a : b;
 }
 
@@ -211,16 +213,17 @@ __device__ __forceinline__ void store_act(void* base, int64_t i, float x, bool b
 
 template <typename T, int D_MAX>
 struct DecodeLayout {
-  static constexpr int kPerLane = 16;                         // head-dim elements per lane
-  static constexpr int kLanesPerToken = D_MAX / kPerLane;     // a lane group: 4, 8 or 16 lanes
+  static constexpr int kPerLane = 8;                          // head-dim elements per lane
+  static constexpr int kLanesPerToken = D_MAX / kPerLane;     // a lane group: 8, 16 or 32 lanes
   static constexpr int kGroups = kWarpSize / kLanesPerToken;  // tokens per load instruction
-  static constexpr int kVec = 16 / int(sizeof(T));            // elements per 16-byte load
-  static constexpr int kVecs = kPerLane / kVec;               // 16-byte loads per lane and row
-  static constexpr int kUnroll = 2;                           // tokens per lane group and step
+  static constexpr int kVec = imin(16 / int(sizeof(T)), kPerLane);  // elements per load
+  static constexpr int kVecs = kPerLane / kVec;                     // loads per lane and row
+  static constexpr int kUnroll = 4;                           // tokens per lane group and step
   static constexpr int kTokensPerStep = kUnroll * kGroups;    // tokens per warp and step
+  static constexpr int kHeads = kDecodeWarps;                 // most query heads per block
 
   // Head-dim index of element e of load k of the lane at position pos in its group: the lanes
-  // of a group read consecutive 16-byte pieces of the row, so each load is fully coalesced.
+  // of a group read consecutive pieces of the row, so each load is fully coalesced.
   static __device__ __forceinline__ int dim(int k, int pos, int e) {
     return (k * kLanesPerToken + pos) * kVec + e;
   }
@@ -287,11 +290,13 @@ __device__ __forceinline__ void merge_state(DecodeState<T, D_MAX>& a,
   a.m = m;
 }
 
-// One step of a lane group: kUnroll tokens (those at or past `end` are skipped) folded into s.
+// One step of a lane group: kUnroll tokens (those at or past `end` are skipped) folded into the
+// state of each of the warp's `heads` query heads. The K/V rows are loaded once for all heads.
 template <typename T, int D_MAX>
-__device__ __forceinline__ void decode_step(const Params& p, int b, int kv_head, int first, int end,
-                                            int pos, const Slice<T, D_MAX>& q,
-                                            DecodeState<T, D_MAX>& s) {
+__device__ __forceinline__ void decode_step(
+    const Params& p, int b, int kv_head, int first, int end, int pos, int heads,
+    const Slice<T, D_MAX> (&q)[DecodeLayout<T, D_MAX>::kHeads],
+    DecodeState<T, D_MAX> (&s)[DecodeLayout<T, D_MAX>::kHeads]) {
   using Lay = DecodeLayout<T, D_MAX>;
   float kf[Lay::kUnroll][Lay::kVecs][Lay::kVec];
   float vf[Lay::kUnroll][Lay::kVecs][Lay::kVec];
@@ -309,100 +314,114 @@ __device__ __forceinline__ void decode_step(const Params& p, int b, int kv_head,
       zero_slice<T, D_MAX>(vf[u]);
     }
   }
-  float score[Lay::kUnroll];
 #pragma unroll
-  for (int u = 0; u < Lay::kUnroll; ++u) {
-    float dot = 0.0f;
+  for (int h = 0; h < Lay::kHeads; ++h) {
+    if (h >= heads) break;  // warp-uniform
+    float score[Lay::kUnroll];
 #pragma unroll
-    for (int k = 0; k < Lay::kVecs; ++k)
+    for (int u = 0; u < Lay::kUnroll; ++u) {
+      float dot = 0.0f;
 #pragma unroll
-      for (int e = 0; e < Lay::kVec; ++e) dot = fmaf(q[k][e], kf[u][k][e], dot);
-        // Sum over the lane group; every lane executes the shuffles, whatever its token's validity.
+      for (int k = 0; k < Lay::kVecs; ++k)
 #pragma unroll
-    for (int o = Lay::kLanesPerToken / 2; o > 0; o /= 2) dot += __shfl_xor_sync(kFullMask, dot, o);
-    score[u] = valid[u] ? dot : -INFINITY;
-  }
-  float m = s.m;
+        for (int e = 0; e < Lay::kVec; ++e) dot = fmaf(q[h][k][e], kf[u][k][e], dot);
+          // Sum over the lane group; every lane executes the shuffles, whatever its token's
+          // validity.
 #pragma unroll
-  for (int u = 0; u < Lay::kUnroll; ++u) m = fmaxf(m, score[u]);
-  if (m == -INFINITY) return;          // no token yet in this group (the state stays empty)
-  const float alpha = exp2f(s.m - m);  // 0 when the state was empty
-  s.l *= alpha;
+      for (int o = Lay::kLanesPerToken / 2; o > 0; o /= 2)
+        dot += __shfl_xor_sync(kFullMask, dot, o);
+      score[u] = valid[u] ? dot : -INFINITY;
+    }
+    DecodeState<T, D_MAX>& st = s[h];
+    float m = st.m;
 #pragma unroll
-  for (int k = 0; k < Lay::kVecs; ++k)
-#pragma unroll
-    for (int e = 0; e < Lay::kVec; ++e) s.acc[k][e] *= alpha;
-#pragma unroll
-  for (int u = 0; u < Lay::kUnroll; ++u) {
-    const float w = exp2f(score[u] - m);  // 0 for skipped tokens (score -inf, v zero)
-    s.l += w;
+    for (int u = 0; u < Lay::kUnroll; ++u) m = fmaxf(m, score[u]);
+    if (m == -INFINITY) continue;         // no token yet in this group (the state stays empty)
+    const float alpha = exp2f(st.m - m);  // 0 when the state was empty
+    st.l *= alpha;
 #pragma unroll
     for (int k = 0; k < Lay::kVecs; ++k)
 #pragma unroll
-      for (int e = 0; e < Lay::kVec; ++e) s.acc[k][e] = fmaf(w, vf[u][k][e], s.acc[k][e]);
+      for (int e = 0; e < Lay::kVec; ++e) st.acc[k][e] *= alpha;
+#pragma unroll
+    for (int u = 0; u < Lay::kUnroll; ++u) {
+      const float w = exp2f(score[u] - m);  // 0 for skipped tokens (score -inf, v zero)
+      st.l += w;
+#pragma unroll
+      for (int k = 0; k < Lay::kVecs; ++k)
+#pragma unroll
+        for (int e = 0; e < Lay::kVec; ++e) st.acc[k][e] = fmaf(w, vf[u][k][e], st.acc[k][e]);
+    }
+    st.m = m;
   }
-  s.m = m;
 }
 
-// One warp, one query head: the tokens [begin + split * step, end) in steps of `stride`, merged
-// over the lane groups. Every lane returns the warp's state for its own head-dim slice.
+// One warp, query heads head0 .. head0 + heads - 1 of one KV head: the tokens [first, end) in
+// steps of `stride`, merged over the lane groups. Every lane returns, per head, the warp's
+// state for its own head-dim slice.
 template <typename T, int D_MAX>
-__device__ DecodeState<T, D_MAX> decode_warp(const Params& p, int b, int q_row, int head,
-                                             int kv_head, int first, int end, int stride) {
+__device__ void decode_warp(const Params& p, int b, int q_row, int head0, int heads, int kv_head,
+                            int first, int end, int stride,
+                            DecodeState<T, D_MAX> (&s)[DecodeLayout<T, D_MAX>::kHeads]) {
   using Lay = DecodeLayout<T, D_MAX>;
   const int lane = threadIdx.x % kWarpSize;
   const int pos = lane % Lay::kLanesPerToken;
   const int group = lane / Lay::kLanesPerToken;
 
-  Slice<T, D_MAX> q;
-  const int64_t q_base = int64_t(q_row) * p.q_row_stride + int64_t(head) * p.head_dim;
+  Slice<T, D_MAX> q[Lay::kHeads];
 #pragma unroll
-  for (int k = 0; k < Lay::kVecs; ++k)
-#pragma unroll
-    for (int e = 0; e < Lay::kVec; ++e) {
-      const int d = Lay::dim(k, pos, e);
-      q[k][e] = d < p.head_dim ? load_act(p.q, q_base + d, p.act_bf16) * p.q_mult : 0.0f;
-    }
-
-  DecodeState<T, D_MAX> s;
-  s.m = -INFINITY;
-  s.l = 0.0f;
-  zero_slice<T, D_MAX>(s.acc);
-  // `first` and `stride` are the same for the whole warp, so the loop is warp-uniform. A step
-  // covers tokens base + u * kGroups + group for u < kUnroll.
-  for (int base = first; base < end; base += stride)
-    decode_step<T, D_MAX>(p, b, kv_head, base + group, end, pos, q, s);
-
-    // Lane groups hold states over disjoint tokens: fold them together (same pos, other groups).
-#pragma unroll
-  for (int o = Lay::kLanesPerToken; o < kWarpSize; o *= 2) {
-    DecodeState<T, D_MAX> other;
-    other.m = __shfl_xor_sync(kFullMask, s.m, o);
-    other.l = __shfl_xor_sync(kFullMask, s.l, o);
+  for (int h = 0; h < Lay::kHeads; ++h) {
+    const int64_t q_base = int64_t(q_row) * p.q_row_stride + int64_t(head0 + h) * p.head_dim;
 #pragma unroll
     for (int k = 0; k < Lay::kVecs; ++k)
 #pragma unroll
-      for (int e = 0; e < Lay::kVec; ++e)
-        other.acc[k][e] = __shfl_xor_sync(kFullMask, s.acc[k][e], o);
-    merge_state<T, D_MAX>(s, other);
+      for (int e = 0; e < Lay::kVec; ++e) {
+        const int d = Lay::dim(k, pos, e);
+        q[h][k][e] =
+            h < heads && d < p.head_dim ? load_act(p.q, q_base + d, p.act_bf16) * p.q_mult : 0.0f;
+      }
+    s[h].m = -INFINITY;
+    s[h].l = 0.0f;
+    zero_slice<T, D_MAX>(s[h].acc);
   }
-  return s;
+  // `first` and `stride` are the same for the whole warp, so the loop is warp-uniform. A step
+  // covers tokens base + u * kGroups + group for u < kUnroll.
+  for (int base = first; base < end; base += stride)
+    decode_step<T, D_MAX>(p, b, kv_head, base + group, end, pos, heads, q, s);
+
+    // Lane groups hold states over disjoint tokens: fold them together (same pos, other groups).
+#pragma unroll
+  for (int h = 0; h < Lay::kHeads; ++h) {
+    if (h >= heads) break;
+#pragma unroll
+    for (int o = Lay::kLanesPerToken; o < kWarpSize; o *= 2) {
+      DecodeState<T, D_MAX> other;
+      other.m = __shfl_xor_sync(kFullMask, s[h].m, o);
+      other.l = __shfl_xor_sync(kFullMask, s[h].l, o);
+#pragma unroll
+      for (int k = 0; k < Lay::kVecs; ++k)
+#pragma unroll
+        for (int e = 0; e < Lay::kVec; ++e)
+          other.acc[k][e] = __shfl_xor_sync(kFullMask, s[h].acc[k][e], o);
+      merge_state<T, D_MAX>(s[h], other);
+    }
+  }
 }
 
-// Shared memory of the decode kernel: per warp, its merged state.
+// Shared memory of the decode kernel: per warp and head slot, its merged state.
 template <int D_MAX>
 constexpr size_t decode_smem_bytes() {
-  return sizeof(float) * (kDecodeWarps * D_MAX + 2 * kDecodeWarps);
+  return sizeof(float) * (kDecodeWarps * kDecodeWarps * (D_MAX + 2));
 }
 
 // Combines the warps' states of each head of the block (they cover disjoint token slices) and
-// writes either the final output or the partition's partial result.
+// writes either the final output or the partition's partial result. State w * kDecodeWarps +
+// slot is warp w's for head slot `slot`.
 template <int D_MAX>
 __device__ void decode_epilogue(const Params& p, const float* st_acc, const float* st_m,
                                 const float* st_l, int b, int q_row, int kv_head, int chunk,
                                 int num_parts_b) {
   const int hb = p.heads_per_block;
-  const int splits = kDecodeWarps / hb;
   const int D = p.head_dim;
   for (int i = threadIdx.x; i < hb * D; i += blockDim.x) {
     const int slot = i / D;
@@ -411,15 +430,15 @@ __device__ void decode_epilogue(const Params& p, const float* st_acc, const floa
     if (g >= p.group) continue;
     const int head = kv_head * p.group + g;
     float m = -INFINITY;
-    for (int s = 0; s < splits; ++s) m = fmaxf(m, st_m[s * hb + slot]);
+    for (int w = 0; w < kDecodeWarps; ++w) m = fmaxf(m, st_m[w * kDecodeWarps + slot]);
     float l = 0.0f;
     float acc = 0.0f;
-    for (int s = 0; s < splits; ++s) {
-      const int w = s * hb + slot;  // the warp that served this slot and split
-      if (st_m[w] == -INFINITY) continue;
-      const float weight = exp2f(st_m[w] - m);
-      l += st_l[w] * weight;
-      acc += st_acc[w * D_MAX + d] * weight;
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      const int idx = w * kDecodeWarps + slot;
+      if (st_m[idx] == -INFINITY) continue;
+      const float weight = exp2f(st_m[idx] - m);
+      l += st_l[idx] * weight;
+      acc += st_acc[idx * D_MAX + d] * weight;
     }
     acc *= p.v_mult;
     if (num_parts_b == 1) {
@@ -436,14 +455,18 @@ __device__ void decode_epilogue(const Params& p, const float* st_acc, const floa
   }
 }
 
-// grid (num_parts, num_kv_heads * head_chunks, num_seqs), block kDecodeThreads.
+// grid (num_parts, num_kv_heads * head_chunks, num_seqs), block kDecodeThreads. Every warp
+// serves all the block's query heads over its own slice of the partition's tokens, so each
+// K/V row is loaded once per block (not once per head) and four warps keep four times the
+// rows in flight.
 template <typename T, int D_MAX>
 __global__ void __launch_bounds__(kDecodeThreads) decode_partition_kernel(const Params p) {
   using Lay = DecodeLayout<T, D_MAX>;
   extern __shared__ float4 smem4[];
-  float* st_acc = reinterpret_cast<float*>(smem4);  // [kDecodeWarps][D_MAX]
-  float* st_m = st_acc + kDecodeWarps * D_MAX;      // [kDecodeWarps]
-  float* st_l = st_m + kDecodeWarps;                // [kDecodeWarps]
+  constexpr int kStates = kDecodeWarps * Lay::kHeads;
+  float* st_acc = reinterpret_cast<float*>(smem4);  // [kStates][D_MAX]
+  float* st_m = st_acc + kStates * D_MAX;           // [kStates]
+  float* st_l = st_m + kStates;                     // [kStates]
 
   // Block-uniform exits, before any barrier.
   const int b = blockIdx.z;
@@ -460,26 +483,27 @@ __global__ void __launch_bounds__(kDecodeThreads) decode_partition_kernel(const 
   const int warp = threadIdx.x / kWarpSize;
   const int lane = threadIdx.x % kWarpSize;
   const int hb = p.heads_per_block;
-  const int slot = warp % hb;   // the head of the chunk this warp serves
-  const int split = warp / hb;  // the slice of tokens it takes
-  const int splits = kDecodeWarps / hb;
-  const int g = chunk * hb + slot;
+  const int g0 = chunk * hb;
+  const int heads = imin(hb, p.group - g0);  // the chunk's heads (the last may have fewer)
 
-  if (g < p.group) {  // warp-uniform
-    const int head = kv_head * p.group + g;
-    const DecodeState<T, D_MAX> s =
-        decode_warp<T, D_MAX>(p, b, q_row, head, kv_head, begin + split * Lay::kTokensPerStep, end,
-                              splits * Lay::kTokensPerStep);
+  DecodeState<T, D_MAX> s[Lay::kHeads];
+  decode_warp<T, D_MAX>(p, b, q_row, kv_head * p.group + g0, heads, kv_head,
+                        begin + warp * Lay::kTokensPerStep, end, kDecodeWarps * Lay::kTokensPerStep,
+                        s);
+#pragma unroll
+  for (int h = 0; h < Lay::kHeads; ++h) {
+    if (h >= heads) break;
+    const int idx = warp * kDecodeWarps + h;
     if (lane < Lay::kLanesPerToken) {  // after the merge every group holds the same state
 #pragma unroll
       for (int k = 0; k < Lay::kVecs; ++k)
 #pragma unroll
         for (int e = 0; e < Lay::kVec; ++e)
-          st_acc[warp * D_MAX + Lay::dim(k, lane, e)] = s.acc[k][e];
+          st_acc[idx * D_MAX + Lay::dim(k, lane, e)] = s[h].acc[k][e];
     }
     if (lane == 0) {
-      st_m[warp] = s.m;
-      st_l[warp] = s.l;
+      st_m[idx] = s[h].m;
+      st_l[idx] = s[h].l;
     }
   }
   __syncthreads();
