@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "engine/speculation.h"
 
 namespace lorax {
 
@@ -34,6 +35,8 @@ Engine::Engine(CausalLM& model, const EngineOptions& options)
               "engine limits must be positive");
   LORAX_CHECK(options.max_itl_factor == 0.0 || options.max_itl_factor > 1.0, "max_itl_factor ",
               options.max_itl_factor, " must be 0 (off) or above 1");
+  LORAX_CHECK(options.speculative_tokens >= 0 && options.speculation_max_batch_size >= 0,
+              "speculative_tokens and speculation_max_batch_size must be >= 0");
   model_.plan(options.max_step_tokens(), options.max_running);
   const int64_t slots = options.max_active_adapters;
   model_.configure_adapter_slots(slots);
@@ -121,7 +124,8 @@ std::vector<StepOutput> Engine::unchunked_step() {
   std::vector<Chunk> chunks = admit(budget);
   if (!chunks.empty()) return run_chunks(std::move(chunks));
   if (running_.empty() || !reserve_decode_slots()) return {};
-  for (auto& seq : running_) chunks.push_back({seq.get(), int64_t(seq->tokens.size()) - 1, 1});
+  const bool speculate = speculates(int64_t(running_.size()));
+  for (auto& seq : running_) chunks.push_back(decode_chunk(*seq, speculate));
   return run_chunks(std::move(chunks));
 }
 
@@ -134,9 +138,13 @@ std::vector<StepOutput> Engine::chunked_step() {
   StepTokenBudget budget(pace_.allowance(decodes, options_.max_batch_prefill_tokens),
                          /*chunked=*/true);
   std::vector<Chunk> chunks;
+  const bool speculate = speculates(decodes);
   for (auto& seq : running_) {
-    const int64_t pending = int64_t(seq->tokens.size()) - seq->num_cached;
-    const int64_t len = seq->prefilling ? budget.take(pending, false) : 1;
+    if (!seq->prefilling) {
+      chunks.push_back(decode_chunk(*seq, speculate));
+      continue;
+    }
+    const int64_t len = budget.take(int64_t(seq->tokens.size()) - seq->num_cached, false);
     if (len > 0) chunks.push_back({seq.get(), seq->num_cached, len});
   }
   std::vector<Chunk> admitted = admit(budget);
@@ -379,11 +387,13 @@ void Engine::warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>
   for (const auto& adapter : adapters) adapter_slot(adapter, {});
 }
 
-SampleRow Engine::next_token_row(const Sequence& seq) {
+SampleRow Engine::token_row(const Sequence& seq, int64_t length) {
+  // Draws are keyed by the token's index among the generated ones, so a draft's row draws what
+  // the step after it would have drawn without speculation.
   SampleRow row;
   row.params = seq.request.sampling;
-  row.draw_index = uint64_t(seq.generated());
-  row.history = seq.tokens;
+  row.draw_index = uint64_t(length - seq.prompt_len);
+  row.history = std::span<const int32_t>(seq.tokens.data(), size_t(length));
   row.prompt_len = size_t(seq.prompt_len);
   row.top_logprobs = seq.request.top_logprobs;
   row.logit_bias = seq.request.logit_bias;
@@ -416,10 +426,21 @@ ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<S
       }
     }
     if (c.samples()) {
-      if (seq.constraint)
-        constrained.push_back({rows.size(), seq.constraint.get(), seq.request.ignore_eos});
-      rows.push_back(next_token_row(seq));
-      batch.lm_head_indices.push_back(int32_t(batch.input_ids.size()) - 1);
+      // One row for the token after the last cached one, then one after each draft.
+      const int64_t first = c.end() - c.drafts;
+      for (int64_t j = 0; j <= c.drafts; ++j) {
+        if (seq.constraint) {
+          structured::ConstraintState* state = seq.constraint.get();
+          if (j > 0) {  // the state after drafts 0..j-1 (add_drafts checked they are allowed)
+            draft_states_.push_back(std::make_unique<structured::ConstraintState>(*state));
+            state = draft_states_.back().get();
+            for (int64_t d = first; d < first + j; ++d) state->commit(seq.tokens[size_t(d)]);
+          }
+          constrained.push_back({rows.size(), state, seq.request.ignore_eos});
+        }
+        rows.push_back(token_row(seq, first + j));
+        batch.lm_head_indices.push_back(base + int32_t(first - 1 + j - c.begin));
+      }
     }
     if (any_long) batch.cu_seqlen_prefill.push_back(int32_t(batch.input_ids.size()));
     seqs.push_back(c.seq);
@@ -438,17 +459,20 @@ ForwardBatch Engine::build_batch(const std::vector<Chunk>& chunks, std::vector<S
 
 std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   group_by_adapter(chunks);
+  draft_states_.clear();  // the previous step's masks are filled
   std::vector<SampleRow> rows;
   std::vector<StepMasks::Row> constrained;
   ForwardBatch batch = build_batch(chunks, rows, constrained);
-  last_step_.prefill = batch.is_prefill();
+  const bool reads_prompt =
+      std::any_of(chunks.begin(), chunks.end(), [](const Chunk& c) { return c.seq->prefilling; });
+  last_step_.prefill = reads_prompt;  // a verification chunk is longer than one token too
   last_step_.ran_forward = true;
   // Constrained rows' masks are filled on the mask thread while the forward pass runs.
   if (!constrained.empty())
     masks_.begin(rows, std::move(constrained), model_.config().vocab_size, eos_ids_);
   ForwardOutput out = model_.forward(batch, cache_.layers());
   masks_.wait();
-  ++(batch.is_prefill() ? counters_.prefill_steps : counters_.decode_steps);
+  ++(reads_prompt ? counters_.prefill_steps : counters_.decode_steps);
   counters_.last_batch_sequences = int64_t(chunks.size());
   counters_.last_batch_tokens = batch.num_tokens();
   int64_t prompt_tokens = 0, decode_tokens = 0;
@@ -460,6 +484,10 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   std::vector<StepOutput> outputs;
   size_t next = 0;
   for (const Chunk& c : chunks) {
+    if (c.drafts > 0) {
+      finish_verification(c, sampled, next, outputs);
+      continue;
+    }
     StepOutput o = finish_chunk(c, sampled, next);
     if (o.request_id != 0) outputs.push_back(std::move(o));
   }
@@ -503,6 +531,88 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   o.started_at = seq.started_at;
   if (samples && seq.generated() <= 1) o.cached_tokens = std::max<int64_t>(seq.cached_tokens, 0);
   return o;
+}
+
+bool Engine::speculates(int64_t decodes) const {
+  return options_.speculative_tokens > 0 && decodes <= options_.speculation_max_batch_size;
+}
+
+Engine::Chunk Engine::decode_chunk(Sequence& seq, bool speculate) {
+  const int64_t drafts = speculate ? add_drafts(seq) : 0;
+  return {&seq, int64_t(seq.tokens.size()) - 1 - drafts, 1 + drafts, drafts};
+}
+
+int64_t Engine::add_drafts(Sequence& seq) {
+  if (!seq.request.speculate) return 0;
+  const int64_t len = int64_t(seq.tokens.size());
+  // No draft past what the sequence may still generate: the row after its last token is waste.
+  const int64_t room =
+      std::min({options_.speculative_tokens, seq.request.max_new_tokens - seq.generated() - 1,
+                model_.max_positions() - len - 1});
+  if (room <= 0) return 0;
+  std::vector<int32_t> drafts = prompt_lookup_drafts(seq.tokens, room);
+  // Nothing follows an end of sequence; a constrained sequence only drafts what it allows.
+  for (size_t i = 0; i < drafts.size(); ++i)
+    if (std::find(eos_ids_.begin(), eos_ids_.end(), drafts[i]) != eos_ids_.end()) {
+      drafts.resize(i + 1);
+      break;
+    }
+  if (seq.constraint) {
+    structured::ConstraintState state(*seq.constraint);
+    size_t allowed = 0;
+    while (allowed < drafts.size() && !state.is_finished() && state.commit(drafts[allowed]))
+      ++allowed;
+    drafts.resize(allowed);
+  }
+  // KV slots for the drafts come from free blocks only: drafts never preempt anybody.
+  const int64_t bs = cache_.block_size();
+  const int64_t have = int64_t(seq.block_table.size()) * bs - len;
+  const int64_t want = int64_t(drafts.size()) - have;
+  if (want > 0) {
+    const int64_t blocks = std::min(cache_.blocks_for(want), cache_.blocks().num_free());
+    cache_.blocks().allocate(blocks, seq.block_table);
+    drafts.resize(size_t(std::min<int64_t>(int64_t(drafts.size()), have + blocks * bs)));
+  }
+  seq.tokens.insert(seq.tokens.end(), drafts.begin(), drafts.end());
+  return int64_t(drafts.size());
+}
+
+void Engine::finish_verification(const Chunk& c, std::vector<TokenLogprob>& sampled, size_t& next,
+                                 std::vector<StepOutput>& outputs) {
+  Sequence& seq = *c.seq;
+  const int64_t len = c.end() - c.drafts;  // the sequence's tokens before the drafts
+  const std::vector<int32_t> drafts(seq.tokens.begin() + len, seq.tokens.end());
+  seq.tokens.resize(size_t(len));
+  const size_t first_output = outputs.size();
+  int64_t accepted = 0;
+  for (int64_t j = 0; j <= c.drafts; ++j) {
+    TokenLogprob& token = sampled[next + size_t(j)];
+    const bool agrees = j < c.drafts && token.id == drafts[size_t(j)];
+    StepOutput o = advance(seq, std::move(token));
+    o.request_id = seq.id;
+    o.started_at = seq.started_at;
+    o.skipped = j > 0;
+    const bool last = o.finish != FinishReason::None || !agrees;
+    outputs.push_back(std::move(o));
+    if (last) break;
+    ++accepted;
+  }
+  next += size_t(c.drafts) + 1;
+  outputs[first_output].drafts_proposed = c.drafts;
+  outputs[first_output].drafts_accepted = accepted;
+  counters_.drafts_proposed += c.drafts;
+  counters_.drafts_accepted += accepted;
+  ++counters_.verification_steps;
+  // The K/V of the last token and of the accepted drafts are the sequence's; the rejected
+  // drafts' slots are overwritten later, and blocks holding nothing else go back now.
+  seq.num_cached = int64_t(seq.tokens.size()) - 1;
+  const size_t keep = size_t(cache_.blocks_for(int64_t(seq.tokens.size())));
+  if (seq.block_table.size() > keep) {
+    std::vector<int32_t> surplus(seq.block_table.begin() + int64_t(keep), seq.block_table.end());
+    seq.block_table.resize(keep);
+    cache_.blocks().release(surplus);
+  }
+  if (options_.prefix_caching) publish_blocks(seq);
 }
 
 bool Engine::reserve_decode_slots() {

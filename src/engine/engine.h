@@ -42,6 +42,17 @@
 // (an adapter slot whose adapter nobody else holds lets it go first: no request can name it).
 // Requests that ask for prompt logprobs compute their whole prompt (and still publish it).
 //
+// Speculative decoding (speculative_tokens > 0, while at most speculation_max_batch_size sequences
+// decode): a decoding sequence appends up to N draft tokens (speculation.h) to its decode chunk;
+// the chunk's 1 + N logits rows are sampled as if each token had been generated alone (its
+// history with the drafts before it, its own draw index, its constraint state after them), the
+// drafts equal to the model's choices are kept, plus the model's token after the last of them,
+// and each kept token is reported as its own output, in order. The rejected drafts' K/V slots
+// are overwritten by later tokens and the blocks that held only them go back at once. Drafts
+// take free blocks only (never preempting anybody) and stop at an end of sequence, at what the
+// request may still generate, and at what its constraint refuses. A sequence's output is the
+// same with speculation as without (on the CPU exactly, its numbers within float rounding).
+//
 // Adapters of a step are loaded into slots of the model's adapter pool (one slot per active
 // adapter, --max-active-adapters of them); a slot keeps its adapter until another needs the
 // room, least recently used first. Sampling runs on the model's backend: only token ids and
@@ -79,6 +90,9 @@ struct GenerationRequest {
   // Structured output: null, unconstrained; else every generated token is one the constraint
   // allows, and EOS comes exactly when it accepts (step_masks.h). Compiled by the caller.
   std::shared_ptr<structured::Constraint> constraint;
+  // Speculative decoding (EngineOptions::speculative_tokens): false keeps this request to one
+  // token per step. Its output is the same either way.
+  bool speculate = true;
 };
 
 enum class FinishReason { None, Length, Eos, Cancelled };
@@ -91,6 +105,13 @@ struct StepOutput {
   // the log-probability of prompt token j given those before it (entry 0 has none).
   std::optional<std::vector<std::optional<TokenLogprob>>> prompt_logprobs;
   std::optional<TokenLogprob> token;  // the new token, absent when max_new_tokens == 0
+  // The token was an accepted speculative draft: the step that chose the token before it chose
+  // this one too (LoRAX's Token.skipped). A step may report several tokens of a request, in
+  // order; only the first is not skipped.
+  bool skipped = false;
+  // On the first token of a step that verified drafts: how many it proposed and accepted.
+  int64_t drafts_proposed = 0;
+  int64_t drafts_accepted = 0;
   // Prompt tokens read from the prefix cache instead of computed; set with the first token.
   int64_t cached_tokens = 0;
   // When the step that first admitted the request began (its wait in the queue ends there and
@@ -118,12 +139,21 @@ struct EngineOptions {
   // Adapter cycling (LoRAX): once an adapter has held its slot this long while requests for
   // adapters without a slot wait, it admits no new requests until it drains and frees the slot.
   std::chrono::milliseconds adapter_cycle_time{2000};
+  // Speculative decoding: every decoding sequence proposes up to this many draft tokens a step
+  // (prompt lookup, speculation.h) and the step verifies them (see the contract above); 0: off.
+  int64_t speculative_tokens = 0;
+  // Speculation pauses while more sequences than this decode at once (LoRAX's default): a large
+  // batch is no longer bound by reading the weights, so verifying drafts would slow it down.
+  int64_t speculation_max_batch_size = 32;
 
   // Most rows one step can hold, which the model's workspace is planned for: a chunked step
-  // carries a full prefill budget beside a decode token of every running sequence.
+  // carries a full prefill budget beside a decode token of every running sequence, and the
+  // drafts of the speculating ones.
   int64_t max_step_tokens() const {
-    return chunked_prefill ? max_batch_prefill_tokens + max_running
-                           : std::max(max_batch_prefill_tokens, max_running);
+    const int64_t drafts = speculative_tokens * std::min(max_running, speculation_max_batch_size);
+    return (chunked_prefill ? max_batch_prefill_tokens + max_running
+                            : std::max(max_batch_prefill_tokens, max_running)) +
+           drafts;
   }
 };
 
@@ -143,6 +173,9 @@ struct EngineStats {
   int64_t prefix_cache_hit_blocks = 0;
   int64_t prefix_cache_blocks = 0;     // blocks published in the prefix cache now
   int64_t prefix_cache_evictions = 0;  // published blocks given to other sequences
+  int64_t drafts_proposed = 0;         // speculative draft tokens verified
+  int64_t drafts_accepted = 0;         // of those, the ones the model chose too
+  int64_t verification_steps = 0;      // sequence-steps that verified at least one draft
 };
 
 // What the latest step() did, for step metrics (LoRAX's lorax_batch_* series).
@@ -201,6 +234,7 @@ class Engine {
     Sequence* seq = nullptr;
     int64_t begin = 0;
     int64_t len = 0;
+    int64_t drafts = 0;  // the chunk's last tokens are speculative drafts to verify
     int64_t end() const { return begin + len; }
     bool samples() const { return end() == int64_t(seq->tokens.size()); }
   };
@@ -211,6 +245,14 @@ class Engine {
   std::vector<Chunk> admit(StepTokenBudget& budget);
   // One forward pass over the chunks, sampling, and the outputs of the step.
   std::vector<StepOutput> run_chunks(std::vector<Chunk> chunks);
+  // Speculation: whether a step with `decodes` decoding sequences speculates; the decode chunk
+  // of a running sequence, with its drafts appended to its tokens when it speculates.
+  bool speculates(int64_t decodes) const;
+  Chunk decode_chunk(Sequence& seq, bool speculate);
+  int64_t add_drafts(Sequence& seq);
+  // Keeps the drafts the model agreed with, plus its own token after them: one output each.
+  void finish_verification(const Chunk& chunk, std::vector<TokenLogprob>& sampled, size_t& next,
+                           std::vector<StepOutput>& outputs);
   // The flat batch of the chunks, the sampling row of every logits row it asks for, and which
   // of those rows choose a constrained sequence's next token.
   ForwardBatch build_batch(const std::vector<Chunk>& chunks, std::vector<SampleRow>& rows,
@@ -247,8 +289,8 @@ class Engine {
   int32_t adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
                        const std::vector<Sequence*>& step);
   int32_t slot_of(const Sequence& seq, int64_t position) const;
-  // The sampling row that chooses a sequence's next token.
-  static SampleRow next_token_row(const Sequence& seq);
+  // The sampling row that chooses the token after the first `length` of a sequence's tokens.
+  static SampleRow token_row(const Sequence& seq, int64_t length);
   // Appends a chosen token, decides whether the sequence is finished.
   StepOutput advance(Sequence& seq, TokenLogprob token);
   void retire_finished(std::vector<StepOutput>& outputs);
@@ -278,6 +320,8 @@ class Engine {
   uint64_t next_owner_key_ = 1;
   EngineStats counters_;
   StepInfo last_step_;
+  // Constraint states after each verified draft of the step (their rows' masks read them).
+  std::vector<std::unique_ptr<structured::ConstraintState>> draft_states_;
   StepMasks masks_;  // last: its worker thread reads sequences and eos_ids_ until it stops
 };
 
