@@ -59,6 +59,14 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
   app.add_flag("--prefix-caching,!--no-prefix-caching", prefix_caching,
                "reuse the KV blocks of prompt prefixes computed before for the same adapter "
                "(default on)");
+  app.add_option("--speculative-tokens", speculative_tokens,
+                 "speculative decoding: draft tokens each decoding sequence proposes a step, "
+                 "copied from what followed the last n-gram earlier in its text (prompt lookup) "
+                 "and verified in the same step; outputs do not change (0: off)")
+      ->check(CLI::Range(int64_t(0), int64_t(16)));
+  app.add_option("--speculation-max-batch-size", speculation_max_batch_size,
+                 "speculation pauses while more sequences than this decode at once")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
   app.add_flag("--enforce-eager", enforce_eager,
                "run every step op by op: no recorded step graphs for decode (CUDA)");
   app.add_option("--max-running", max_running, "most sequences decoding at once")
@@ -131,6 +139,8 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
   e.max_batch_total_tokens = max_batch_total_tokens;
   e.max_active_adapters = max_active_adapters;
   e.adapter_cycle_time = std::chrono::milliseconds(adapter_cycle_time_ms);
+  e.speculative_tokens = speculative_tokens;
+  e.speculation_max_batch_size = speculation_max_batch_size;
   int64_t tokens = kv_cache_tokens;
   if (tokens == 0 && model.backend().device() == Device::CUDA) {
     model.plan(e.max_step_tokens(), max_running);

@@ -93,9 +93,16 @@ GenerationRun::Step GenerationRun::on_event(const StepOutput& event) {
   if (!started_ && event.started_at != std::chrono::steady_clock::time_point{})
     started_ = event.started_at;
   if (event.token) {
-    metrics_.observe_skipped_tokens(0);  // one token per step: no speculative drafts
+    // A step's first token carries what the step did with the request's drafts.
+    if (!event.skipped) {
+      metrics_.observe_skipped_tokens(event.drafts_accepted);
+      if (event.drafts_proposed > 0)
+        metrics_.observe_speculation(prepared_.adapter_label, event.drafts_proposed,
+                                     event.drafts_accepted);
+    }
     record_timing();
     tokens_.push_back(describe(*event.token));
+    tokens_.back().skipped = event.skipped;
     step.token = tokens_.size() - 1;
     step.text = stops_.push(tokens_.back().text);
     if (stops_.matched()) {

@@ -30,6 +30,7 @@ struct GeneratedToken {
   bool special = false;
   std::string text;  // what the detokenizer released with it (empty mid-character)
   std::vector<std::pair<int32_t, float>> top;  // alternatives, best first
+  bool skipped = false;  // an accepted speculative draft (StepOutput::skipped)
 };
 
 class GenerationRun {

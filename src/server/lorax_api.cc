@@ -1,5 +1,7 @@
 #include "server/lorax_api.h"
 
+#include <algorithm>
+
 #include "server/adapter_resolution.h"
 #include "server/response_headers.h"
 #include "server/run_group.h"
@@ -18,8 +20,8 @@ std::string shown_text(const std::string& text, int32_t id, bool special, const 
   return special && text.empty() ? t.raw(id) : text;
 }
 
-// A generated token as LoRAX's Token. `skipped` would mark tokens of accepted speculative drafts;
-// this engine proposes none, so every token was sampled.
+// A generated token as LoRAX's Token; `skipped` marks the accepted speculative drafts (tokens
+// chosen by the step that chose the token before them).
 Json token_json(const GeneratedToken& token, int32_t previous, bool alternatives,
                 const TokenTexts& texts) {
   Json j = {{"id", token.id},
@@ -32,7 +34,7 @@ Json token_json(const GeneratedToken& token, int32_t previous, bool alternatives
       list.push_back({{"id", id}, {"text", texts.after(previous, id)}, {"logprob", logprob}});
     j["alternative_tokens"] = std::move(list);
   }
-  j["skipped"] = false;
+  j["skipped"] = token.skipped;
   return j;
 }
 
@@ -92,7 +94,8 @@ Json details_json(const RunGroup& group, const std::vector<size_t>& ranked,
       {"finish_reason", lorax_finish_reason(run.end())},
       {"prompt_tokens", run.prompt_tokens()},
       {"generated_tokens", run.tokens().size()},
-      {"skipped_tokens", 0},
+      {"skipped_tokens", std::count_if(run.tokens().begin(), run.tokens().end(),
+                                       [](const GeneratedToken& t) { return t.skipped; })},
       {"seed", seed_json(run)},
       {"prefill", request.decoder_input_details ? prefill_json(run, texts) : Json::array()},
       {"tokens", tokens_json(run, request, texts)}};

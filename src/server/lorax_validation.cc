@@ -143,6 +143,7 @@ LoraxGenerateRequest parse_lorax_generate(const Json& body, const ServerLimits& 
   read_outputs(p, out, limits, stream);
   out.spec.stop = read_stop(p, limits, /*single_ok=*/false);
   out.spec.ignore_eos = p.boolean("ignore_eos_token").value_or(false);
+  out.spec.speculate = p.boolean("speculate").value_or(true);
   if (p.boolean("watermark").value_or(false))
     p.invalid("watermark", "is not supported by this server");
   out.spec.constraint = read_constraint(p);

@@ -197,6 +197,14 @@ void Metrics::observe_skipped_tokens(int64_t skipped) {
   skipped_tokens_.observe(double(skipped));
 }
 
+void Metrics::observe_speculation(const std::string& adapter, int64_t proposed, int64_t accepted) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Speculation& s = speculation_[adapter];
+  ++s.steps;
+  s.proposed += uint64_t(proposed);
+  s.accepted += uint64_t(accepted);
+}
+
 void Metrics::observe_step(const StepReport& report, bool chunked) {
   std::lock_guard<std::mutex> lock(mutex_);
   const size_t method = report.step.prefill ? 0 : 1;
@@ -293,6 +301,31 @@ void Metrics::render_adapters(const std::map<std::string, AdapterStats>& adapter
   per_adapter(
       "lorax_adapter_active_requests", "gauge", "Sequences generating, by adapter.",
       [](const std::string&, int64_t n) { return double(n); }, active_);
+  per_adapter(
+      "lorax_adapter_speculative_steps", "counter",
+      "Engine steps of a request that verified speculative drafts, by adapter.",
+      [](const std::string&, const Speculation& s) { return double(s.steps); }, speculation_);
+  per_adapter(
+      "lorax_adapter_speculative_drafts", "counter", "Speculative draft tokens verified.",
+      [](const std::string&, const Speculation& s) { return double(s.proposed); }, speculation_);
+  per_adapter(
+      "lorax_adapter_speculative_accepted", "counter",
+      "Speculative draft tokens the model chose too.",
+      [](const std::string&, const Speculation& s) { return double(s.accepted); }, speculation_);
+  per_adapter(
+      "lorax_adapter_speculative_accepted_per_step", "gauge",
+      "Drafts accepted per engine step that verified some.",
+      [](const std::string&, const Speculation& s) {
+        return s.steps ? double(s.accepted) / double(s.steps) : 0.0;
+      },
+      speculation_);
+  per_adapter(
+      "lorax_adapter_speculative_acceptance_rate", "gauge",
+      "Share of the verified drafts that were accepted.",
+      [](const std::string&, const Speculation& s) {
+        return s.proposed ? double(s.accepted) / double(s.proposed) : 0.0;
+      },
+      speculation_);
 }
 
 void Metrics::render_steps(const ServiceStats& stats, std::string& out) const {

@@ -20,8 +20,9 @@
 //       third reason, "backpressure", belongs to a minimum batch size this engine does not have)
 //
 // and this server's own: per-adapter request counts and gauges (loaded, active, waiting, load
-// time, cache hits and misses), time to first token, inter-token latency, KV blocks, engine
-// token and step counters.
+// time, cache hits and misses), per-adapter speculative decoding (steps that verified drafts,
+// drafts proposed and accepted, acceptance rate), time to first token, inter-token latency, KV
+// blocks, engine token and step counters.
 //
 // Request series are recorded here as requests run, step series as the engine steps (the service
 // reports each step to observe_step()); the engine's gauges and counters are read from the
@@ -84,6 +85,8 @@ class Metrics {
   void observe_time_to_first_token(double seconds);
   void observe_inter_token_latency(double seconds);
   void observe_skipped_tokens(int64_t skipped);  // per engine step of a request (LoRAX's)
+  // One engine step of a request that verified speculative drafts.
+  void observe_speculation(const std::string& adapter, int64_t proposed, int64_t accepted);
   // One engine step (the service's step observer). `chunked`: the engine runs chunked prefill.
   void observe_step(const StepReport& report, bool chunked);
 
@@ -107,6 +110,10 @@ class Metrics {
   std::map<std::string, uint64_t> failures_;                          // err -> count
   std::map<std::pair<std::string, std::string>, uint64_t> outcomes_;  // (adapter, outcome)
   std::map<std::string, int64_t> waiting_, active_;                   // per adapter
+  struct Speculation {
+    uint64_t steps = 0, proposed = 0, accepted = 0;
+  };
+  std::map<std::string, Speculation> speculation_;  // per adapter
   Histogram duration_, validation_, queue_, inference_, per_token_;
   Histogram input_length_, max_new_tokens_, generated_tokens_, skipped_tokens_, input_count_;
   Histogram time_to_first_token_, inter_token_latency_;

@@ -131,6 +131,7 @@ PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerCo
   r.top_logprobs = spec.top_logprobs;
   r.prompt_logprobs = spec.prompt_logprobs;
   r.ignore_eos = spec.ignore_eos;
+  r.speculate = spec.speculate;
   r.adapter = std::move(adapter.adapter);
   out.adapter_label = std::move(adapter.label);
   return out;

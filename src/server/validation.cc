@@ -131,6 +131,7 @@ void read_openai_sampling(const FieldReader& fields, GenerationSpec& spec) {
   read_adapter_source(fields, spec.adapter);
   (void)fields.string("api_token");  // LoRAX's token for private hub adapters: nothing to fetch
   spec.logit_bias = read_logit_bias(fields);
+  spec.speculate = fields.boolean("speculate").value_or(true);
   refuse_if_set(fields, "suffix", "is not supported by this server");
 }
 

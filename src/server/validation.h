@@ -53,6 +53,9 @@ struct GenerationSpec {
   bool prompt_logprobs = false;     // logprobs of the prompt tokens too
   std::optional<int64_t> truncate;  // keep only the last N prompt tokens
   std::optional<ConstraintSpec> constraint;  // structured output (structured_output.h)
+  // This server's extension (both APIs): false keeps the request out of speculative decoding
+  // (--speculative-tokens); its output is the same either way, only its pace differs.
+  bool speculate = true;
 };
 
 // Throws ApiError(Validation) in the API's words when a prompt of `input_tokens` is over

@@ -48,6 +48,7 @@ TestServer::TestServer(TestServerOptions options) {
   ServiceOptions service_options;
   service_options.max_concurrent_requests = options.max_concurrent_requests;
   service_options.engine.max_running = options.max_running;
+  service_options.engine.speculative_tokens = options.speculative_tokens;
   service = std::make_unique<EngineService>(*model, service_options);
   if (options.tokenizer) text = text_with_chat_template(dir);
   adapters = std::make_unique<AdapterStore>(model->config(), size_t(64) << 20);

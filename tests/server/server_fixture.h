@@ -31,6 +31,7 @@ inline constexpr const char* kTestChatTemplate =
 struct TestServerOptions {
   int64_t max_concurrent_requests = 64;
   int64_t max_running = 256;  // sequences the engine runs at once
+  int64_t speculative_tokens = 0;  // prompt-lookup drafts per step (EngineOptions)
   std::optional<std::string> api_key;
   std::optional<std::string> adapter_root;
   bool tokenizer = true;
