@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/bench_scenarios.h"
+#include "cli/bench_speculation.h"
 #include "core/log.h"
 #ifdef LORAX_WITH_CUDA
 #include "backend/cuda/cuda_backend.h"
@@ -233,6 +234,12 @@ int run_bench(const BenchOptions& options) {
     label = options.shape + " (random " + options.dtype + ")";
   }
   model->set_step_graphs(!options.model.enforce_eager);
+  if (options.speculation) {
+    std::printf("\nlorax bench --speculation: %s on %s, %s activations\n", label.c_str(),
+                backend->name().c_str(), std::string(dtype_name(activation)).c_str());
+    run_speculation_bench(*model, options);
+    return 0;
+  }
   if (options.serving) {
     std::printf("\nlorax bench --serving: %s on %s, %s activations\n", label.c_str(),
                 backend->name().c_str(), std::string(dtype_name(activation)).c_str());

@@ -33,6 +33,10 @@ struct BenchOptions {
   int64_t serving_adapters = 1000;
   int64_t streams = 256;
   int64_t requests = 0;
+  // Runs the speculative decoding measurements (bench_speculation.h) instead; `prompts` adds
+  // the real-text rows.
+  bool speculation = false;
+  std::vector<std::string> prompts;
 };
 
 int run_bench(const BenchOptions& options);

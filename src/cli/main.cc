@@ -59,6 +59,13 @@ int main(int argc, char** argv) {
                   "(0: four per stream), prompts of --prompt-tokens, --decode-tokens new tokens, "
                   "over --serving-adapters random rank-16 q_proj/v_proj adapters (1000) with "
                   "Zipf popularity, and over none");
+  bench->add_flag("--speculation", bench_options.speculation,
+                  "speculative decoding instead: the cost of verifying 1 + --speculative-tokens "
+                  "tokens per sequence (4 when not given) at each --batch, the gain with drafts "
+                  "right with p = 0.5 and 0.8, and with --prompt, prompt lookup on real text");
+  bench->add_option("--prompt", bench_options.prompts,
+                    "with --speculation: a text prompt (repeatable), run on the base model and "
+                    "every --adapter");
   bench->add_option("--serving-adapters", bench_options.serving_adapters)
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   bench->add_option("--streams", bench_options.streams)

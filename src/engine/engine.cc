@@ -550,7 +550,16 @@ int64_t Engine::add_drafts(Sequence& seq) {
       std::min({options_.speculative_tokens, seq.request.max_new_tokens - seq.generated() - 1,
                 model_.max_positions() - len - 1});
   if (room <= 0) return 0;
-  std::vector<int32_t> drafts = prompt_lookup_drafts(seq.tokens, room);
+  std::vector<int32_t> drafts = options_.draft_proposer
+                                    ? options_.draft_proposer(seq.id, seq.tokens, room)
+                                    : prompt_lookup_drafts(seq.tokens, room);
+  if (int64_t(drafts.size()) > room) drafts.resize(size_t(room));
+  const int64_t vocab = model_.config().vocab_size;
+  for (size_t i = 0; i < drafts.size(); ++i)
+    if (drafts[i] < 0 || drafts[i] >= vocab) {
+      drafts.resize(i);  // a proposer's bad id: never fed to the model
+      break;
+    }
   // Nothing follows an end of sequence; a constrained sequence only drafts what it allows.
   for (size_t i = 0; i < drafts.size(); ++i)
     if (std::find(eos_ids_.begin(), eos_ids_.end(), drafts[i]) != eos_ids_.end()) {

@@ -63,9 +63,11 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -145,6 +147,11 @@ struct EngineOptions {
   // Speculation pauses while more sequences than this decode at once (LoRAX's default): a large
   // batch is no longer bound by reading the weights, so verifying drafts would slow it down.
   int64_t speculation_max_batch_size = 32;
+  // Where drafts come from: the request's id, its tokens so far and the most drafts wanted.
+  // Empty: prompt lookup (speculation.h). Benchmarks plug in drafters of known accuracy.
+  using DraftProposer = std::function<std::vector<int32_t>(
+      uint64_t request_id, std::span<const int32_t> tokens, int64_t max_drafts)>;
+  DraftProposer draft_proposer;
 
   // Most rows one step can hold, which the model's workspace is planned for: a chunked step
   // carries a full prefill budget beside a decode token of every running sequence, and the

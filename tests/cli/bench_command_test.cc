@@ -55,6 +55,35 @@ TEST(BenchCommand, MeasuresACheckpointAndTokenizers) {
       << r.output;
 }
 
+// The speculation rows: drafts of known accuracy leave the outputs as they were, and prompt
+// lookup on the story model's prompts with its adapters accepts what the engine test measured.
+TEST(BenchCommand, SpeculationRowsKeepOutputsAndReportAcceptance) {
+  const std::string model = testing::model_dir("stories260K");
+  const auto r = testing::run_command(
+      testing::lorax_binary() + " bench --model " + model +
+      " --threads 1 --speculation --batch 1,3 --prompt-tokens 16 --decode-tokens 128 "
+      "--prompt 'Once upon a time' --prompt 'Lily went to the park' --prompt 'The little dog' "
+      "--prompt 'One day, Tom saw a big' --adapter lora-ben=" +
+      model + "/adapters/lora-ben --adapter lora-beach=" + model +
+      "/adapters/lora-beach 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* row :
+       {"| batch 1, plain decode ", "| batch 3, 1 + 4 tokens, drafts right with p = 0.8 "})
+    EXPECT_NE(r.output.find(row), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("NO |"), std::string::npos) << r.output;  // every output the same
+  const size_t lookup = r.output.find("| prompt lookup, N = 4 ");
+  ASSERT_NE(lookup, std::string::npos) << r.output;
+  // | step ms | vs plain | acc/step | ...: accepted drafts per decode step >= 0.3.
+  std::vector<std::string> cells;
+  size_t at = lookup + 1;
+  for (int i = 0; i < 4; ++i) {
+    const size_t bar = r.output.find('|', at);
+    cells.push_back(r.output.substr(at, bar - at));
+    at = bar + 1;
+  }
+  EXPECT_GE(std::stod(cells[3]), 0.3) << r.output;
+}
+
 // Two schemas: one that passes (its invalid instance rejected), one refused naming `not`.
 TEST(BenchCommand, MaskBenchCountsPassingSchemasAndRefusals) {
   testing::TempDir dir;
