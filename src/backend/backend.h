@@ -152,6 +152,10 @@ class Backend {
   virtual void add(Tensor& x, const Tensor& y) = 0;
   // out[t] = table[ids[t]] * scale; table [V, H] f32/bf16/f16, out [T, H].
   virtual void embedding(const Tensor& ids, const Tensor& table, float scale, Tensor& out) = 0;
+  // out[t] = x[t] + silu(y[t] + bias): a Medusa head's residual block. x, y, out [T, N] in the
+  // activation dtype (out may be x), bias [N] f32, added to every row.
+  virtual void bias_silu_residual(const Tensor& x, const Tensor& y, const Tensor& bias,
+                                  Tensor& out) = 0;
   // out[i] = x[indices[i]] (rows).
   virtual void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out) = 0;
   // Rotates the q and k heads of qkv in place (rotate-half convention of HF checkpoints), then

@@ -12,6 +12,9 @@ struct Architecture {
   std::string model_type;    // config.json "model_type"
   float norm_weight_offset;  // RMSNorm multiplies by (offset + w): Llama 0, Gemma 1
   bool scale_embeddings;     // Gemma multiplies embeddings by sqrt(hidden_size)
+  // Speculative (Medusa) heads may ride on its final hidden states: Llama's head returns
+  // speculative logits, Gemma's does not (the seeds' Gemma forward has no such output).
+  bool speculative_heads;
 };
 
 const Architecture& llama_architecture();

@@ -74,11 +74,20 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     backend_.reserve(capacity_);
     graphs_.clear();
   }
-  if (lm_rows > logits_rows_) {
-    logits_rows_ = std::max(lm_rows, capacity_.max_sequences);
+  const int64_t heads = medusa_ ? medusa_->num_heads() : 0;
+  const int64_t speculative_rows = ws_.speculative.ndim() ? ws_.speculative.dim(0) : 0;
+  if (lm_rows > logits_rows_ || logits_rows_ * heads > speculative_rows) {
+    logits_rows_ = std::max({lm_rows, capacity_.max_sequences, logits_rows_});
     ws_.lm_hidden = backend_.alloc({logits_rows_, H}, DType::F32);
     ws_.lm_normed = backend_.alloc({logits_rows_, H}, a);
     ws_.logits = backend_.alloc({logits_rows_, config_.vocab_size}, DType::F32);
+    if (heads > 0) {
+      const int64_t rows = logits_rows_ * heads, V = config_.vocab_size;
+      ws_.medusa_x = backend_.alloc({rows, H}, a);
+      ws_.medusa_y = backend_.alloc({logits_rows_, H}, a);
+      ws_.head_logits = backend_.alloc({rows, V}, DType::F32);
+      ws_.speculative = backend_.alloc({rows, V}, DType::F32);
+    }
     graphs_.clear();
   }
   if (step_ints > ws_.step_host.numel()) {
@@ -217,6 +226,11 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b,
   const int64_t lora_at[] = {pack.add(token_segs.start), pack.add(token_segs.slot),
                              pack.add(token_segs.row_slot), pack.add(lm_segs.start),
                              pack.add(lm_segs.slot), pack.add(lm_segs.row_slot)};
+  std::vector<int32_t> order;  // speculative heads: head-major rows to row-major
+  const int64_t R = int64_t(lm_rows.size()), S = medusa_ ? medusa_->num_heads() : 0;
+  for (int64_t r = 0; r < R; ++r)
+    for (int64_t i = 0; i < S; ++i) order.push_back(int32_t(i * R + r));
+  const int64_t order_at = pack.add(order);
 
   ensure_capacity(b.num_tokens(), b.num_sequences(), int64_t(lm_rows.size()),
                   int64_t(pack.data().size()));
@@ -230,6 +244,7 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b,
   in.positions = pack.view(device, pos);
   in.slots = pack.view(device, slots);
   in.lm_rows = pack.view(device, lm);
+  if (S > 0) in.speculative_order = pack.view(device, order_at);
   in.chunks.cu_seqlens_q = pack.view(device, cu_at);
   in.chunks.seqlens_k = pack.view(device, len_at);
   in.chunks.block_tables = pack.view(device, tables).reshape({b.num_sequences(), b.max_blocks});
@@ -352,7 +367,38 @@ ForwardOutput CausalLM::run_ops(const StepInputs& in, int64_t T, int64_t R, bool
     const LoraSlice slices[] = {{LoraTarget::LmHead, 0}};
     backend_.lora(lm_normed, in.lora_lm, 0, slices, out.logits);
   }
+  if (medusa_) out.speculative_logits = run_speculative_heads(lm_normed, in, R);
   return out;
+}
+
+void CausalLM::set_speculative_heads(std::shared_ptr<const MedusaHeads> heads) {
+  LORAX_CHECK(!heads || arch_.speculative_heads, "Medusa heads '", heads ? heads->name : "",
+              "' cannot be used with a ", arch_.model_type,
+              " model: its forward returns no speculative logits");
+  medusa_ = std::move(heads);
+  graphs_.clear();
+  ensure_capacity(0, 0, 0, 0);  // room for the heads' rows at the current logits capacity
+}
+
+Tensor CausalLM::run_speculative_heads(const Tensor& lm_normed, const StepInputs& in, int64_t R) {
+  const MedusaHeads& m = *medusa_;
+  const int64_t S = m.num_heads(), V = config_.vocab_size;
+  for (int64_t i = 0; i < S; ++i) {
+    Tensor x = ws_.medusa_x.rows(i * R, (i + 1) * R);
+    if (m.num_layers == 0) backend_.copy(lm_normed, x);
+    const Tensor* from = &lm_normed;
+    for (const MedusaHeads::Block& block : m.blocks[size_t(i)]) {
+      Tensor y = ws_.medusa_y.rows(0, R);
+      backend_.linear(*from, block.weight, y);
+      backend_.bias_silu_residual(*from, y, block.bias, x);
+      from = &x;
+    }
+    Tensor logits = ws_.head_logits.rows(i * R, (i + 1) * R);
+    backend_.linear(x, m.version == 1 ? m.outputs[size_t(i)] : weights_.lm_head, logits);
+  }
+  Tensor spec = ws_.speculative.rows(0, R * S);
+  backend_.gather_rows(ws_.head_logits.rows(0, S * R), in.speculative_order, spec);
+  return spec.reshape({R, S, V});
 }
 
 // ---- step graphs ----
@@ -406,7 +452,8 @@ void CausalLM::set_step_graphs(bool enabled) {
 }
 
 bool CausalLM::graphable(const ForwardBatch& b) const {
-  if (!step_graphs() || b.is_prefill() || b.skip_lm_head || !b.adapter_data.empty()) return false;
+  if (!step_graphs() || b.is_prefill() || b.skip_lm_head || !b.adapter_data.empty() || medusa_)
+    return false;
   if (!b.lm_head_indices.empty()) {  // only the default rows, one per sequence, in order
     if (b.lm_head_indices.size() != b.input_ids.size()) return false;
     for (size_t i = 0; i < b.lm_head_indices.size(); ++i)

@@ -26,6 +26,7 @@
 #include "model/architecture.h"
 #include "model/forward_batch.h"
 #include "model/lora_plan.h"
+#include "model/medusa.h"
 #include "model/weights.h"
 
 namespace lorax {
@@ -34,7 +35,10 @@ struct ForwardOutput {
   // [R, V] f32 on the backend's device; hidden states [R, H] (activation dtype) when
   // skip_lm_head. A view of the model's workspace: valid until the next forward.
   Tensor logits;
-  Tensor speculative_logits;  // undefined: these models have no speculative heads
+  // [R, S, V] f32 beside the logits when speculative heads are set (set_speculative_heads):
+  // row r's S heads' logits, head i guessing the token i + 1 places after the one row r's
+  // logits choose. Undefined without heads, and with skip_lm_head.
+  Tensor speculative_logits;
 };
 
 class CausalLM {
@@ -68,6 +72,13 @@ class CausalLM {
 
   ForwardOutput forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache);
 
+  // Speculative heads (medusa.h) scored on every logits row of every step; null removes them.
+  // Throws for a family whose forward has no speculative logits (Gemma). A LoRA adapter of the
+  // LM head changes the logits, not the heads' guesses (they are only drafts). Steps with heads
+  // run op by op (no step graphs).
+  void set_speculative_heads(std::shared_ptr<const MedusaHeads> heads);
+  const MedusaHeads* speculative_heads() const { return medusa_.get(); }
+
   // Step graphs: on a backend that records them (CUDA), a decode step without adapters is
   // padded to a bucket of batch sizes and context lengths, recorded once per bucket, and then
   // replayed as one launch; the padding rows write no cache slot and their logits are not
@@ -80,6 +91,7 @@ class CausalLM {
   // Views of one step's inputs in the device step buffer.
   struct StepInputs {
     Tensor input_ids, positions, slots, lm_rows;
+    Tensor speculative_order;  // [R * S]: row r * S + i of the heads' logits is i * R + r
     AttentionChunks chunks;
     LoraStep lora_tokens, lora_lm;
   };
@@ -87,6 +99,8 @@ class CausalLM {
   struct Workspace {
     Tensor hidden, normed, qkv, attn, out, gate_up, act;
     Tensor lm_hidden, lm_normed, logits;
+    // Speculative heads: hidden states and logits head-major ([S * rows, .]), then [rows * S, V].
+    Tensor medusa_x, medusa_y, head_logits, speculative;
     Tensor step_host, step_device;  // packed i32 step inputs: pinned staging and device copy
   };
   void check_batch(const ForwardBatch& batch, const std::vector<KvCacheLayer>& kv_cache) const;
@@ -95,6 +109,7 @@ class CausalLM {
   void ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_rows, int64_t step_ints);
   void attention_block(int64_t index, KvCacheLayer& cache, const StepInputs& in, int64_t T);
   void mlp_block(int64_t index, const StepInputs& in, int64_t T);
+  Tensor run_speculative_heads(const Tensor& lm_normed, const StepInputs& in, int64_t R);
   // The step's ops, from the embedding to the LM head, over inputs already on the device.
   ForwardOutput run_ops(const StepInputs& in, int64_t T, int64_t R, bool skip_lm_head,
                         std::vector<KvCacheLayer>& kv_cache);
@@ -114,6 +129,7 @@ class CausalLM {
   int64_t logits_rows_ = 0;  // capacity of the logits buffers
   Workspace ws_;
   std::vector<int64_t> slot_rank_;  // largest rank of the adapter in each slot, 0 when empty
+  std::shared_ptr<const MedusaHeads> medusa_;
 
   // Recorded decode steps by (padded batch size, padded context). They hold the addresses of
   // the workspace and of the KV cache they were recorded with: growing the workspace or

@@ -5,7 +5,7 @@
 namespace lorax {
 
 const Architecture& gemma_architecture() {
-  static const Architecture arch{"gemma", 1.0f, true};
+  static const Architecture arch{"gemma", 1.0f, true, false};
   return arch;
 }
 

@@ -5,7 +5,7 @@
 namespace lorax {
 
 const Architecture& llama_architecture() {
-  static const Architecture arch{"llama", 0.0f, false};
+  static const Architecture arch{"llama", 0.0f, false, true};
   return arch;
 }
 

@@ -14,18 +14,6 @@ std::string layer_prefix(int64_t i) {
   return "model.layers." + std::to_string(i) + ".";
 }
 
-// Fetches a tensor and checks dtype family and shape; the message names tensor and file.
-Tensor checked(const CheckpointTensors& ckpt, const std::string& name, const Shape& expected) {
-  LORAX_CHECK(ckpt.contains(name), ckpt.source(), ": missing tensor '", name, "'");
-  Tensor t = ckpt.get(name);
-  LORAX_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::BF16 || t.dtype() == DType::F16,
-              ckpt.file_of(name), ": tensor '", name, "' has dtype ", dtype_name(t.dtype()),
-              ", expected f32, bf16 or f16");
-  LORAX_CHECK(t.shape() == expected, ckpt.file_of(name), ": tensor '", name, "' has shape ",
-              shape_string(t.shape()), ", expected ", shape_string(expected));
-  return t;
-}
-
 // Copies `t` into `dst` rows starting at `row`, widening to f32 when dst is f32 and t is not.
 void copy_rows_into(Tensor& dst, int64_t row, const Tensor& t) {
   const int64_t cols = t.dim(1);
@@ -60,9 +48,36 @@ Tensor stack_rows(const std::vector<Tensor>& parts) {
   return out;
 }
 
-// A weight matrix as the backend keeps it for `activation`: converted on the host when its
-// dtype differs (cuBLASLt multiplies like with like), then uploaded.
-Tensor matrix(Backend& backend, const Tensor& host, DType activation) {
+float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix, const char* which) {
+  // vLLM/compressed-tensors spell it self_attn.k_scale; older checkpoints share one kv_scale.
+  for (const std::string& name : {prefix + "self_attn." + which, prefix + "self_attn.kv_scale"}) {
+    if (!ckpt.contains(name)) continue;
+    Tensor t = ckpt.get(name);
+    LORAX_CHECK(t.numel() == 1 && t.dtype() == DType::F32, ckpt.file_of(name), ": tensor '", name,
+                "' must be a single f32 scale, got ", t.describe());
+    const float scale = *t.data<float>();
+    LORAX_CHECK(std::isfinite(scale) && scale > 0, ckpt.file_of(name), ": tensor '", name,
+                "' must be a positive finite scale, got ", scale);
+    return scale;
+  }
+  return 1.0f;
+}
+
+}  // namespace
+
+Tensor checked_weight(const CheckpointTensors& ckpt, const std::string& name,
+                      const Shape& expected) {
+  LORAX_CHECK(ckpt.contains(name), ckpt.source(), ": missing tensor '", name, "'");
+  Tensor t = ckpt.get(name);
+  LORAX_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::BF16 || t.dtype() == DType::F16,
+              ckpt.file_of(name), ": tensor '", name, "' has dtype ", dtype_name(t.dtype()),
+              ", expected f32, bf16 or f16");
+  LORAX_CHECK(t.shape() == expected, ckpt.file_of(name), ": tensor '", name, "' has shape ",
+              shape_string(t.shape()), ", expected ", shape_string(expected));
+  return t;
+}
+
+Tensor upload_matrix(Backend& backend, const Tensor& host, DType activation) {
   const DType target = backend.weight_dtype(host.dtype(), activation);
   if (target == host.dtype()) return backend.upload(host);
   Tensor converted = Tensor::empty(host.shape(), target);
@@ -82,63 +97,49 @@ Tensor matrix(Backend& backend, const Tensor& host, DType activation) {
   return backend.upload(converted);
 }
 
-float optional_scale(const CheckpointTensors& ckpt, const std::string& prefix, const char* which) {
-  // vLLM/compressed-tensors spell it self_attn.k_scale; older checkpoints share one kv_scale.
-  for (const std::string& name : {prefix + "self_attn." + which, prefix + "self_attn.kv_scale"}) {
-    if (!ckpt.contains(name)) continue;
-    Tensor t = ckpt.get(name);
-    LORAX_CHECK(t.numel() == 1 && t.dtype() == DType::F32, ckpt.file_of(name), ": tensor '", name,
-                "' must be a single f32 scale, got ", t.describe());
-    const float scale = *t.data<float>();
-    LORAX_CHECK(std::isfinite(scale) && scale > 0, ckpt.file_of(name), ": tensor '", name,
-                "' must be a positive finite scale, got ", scale);
-    return scale;
-  }
-  return 1.0f;
-}
-
-}  // namespace
-
 ModelWeights ModelWeights::load(const ModelConfig& c, const CheckpointTensors& ckpt,
                                 Backend& backend, DType activation) {
   const int64_t H = c.hidden_size, D = c.head_dim, I = c.intermediate_size;
   ModelWeights w;
-  w.embed_tokens =
-      matrix(backend, checked(ckpt, "model.embed_tokens.weight", {c.vocab_size, H}), activation);
+  w.embed_tokens = upload_matrix(
+      backend, checked_weight(ckpt, "model.embed_tokens.weight", {c.vocab_size, H}), activation);
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = layer_prefix(i);
     DecoderLayerWeights layer;
-    layer.input_norm = backend.upload(checked(ckpt, p + "input_layernorm.weight", {H}));
-    layer.qkv_proj = matrix(backend,
-                            stack_rows({
-                                checked(ckpt, p + "self_attn.q_proj.weight", {c.num_heads * D, H}),
-                                checked(ckpt, p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}),
-                                checked(ckpt, p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}),
-                            }),
-                            activation);
-    layer.o_proj = matrix(
-        backend, checked(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}), activation);
+    layer.input_norm = backend.upload(checked_weight(ckpt, p + "input_layernorm.weight", {H}));
+    layer.qkv_proj = upload_matrix(
+        backend,
+        stack_rows({
+            checked_weight(ckpt, p + "self_attn.q_proj.weight", {c.num_heads * D, H}),
+            checked_weight(ckpt, p + "self_attn.k_proj.weight", {c.num_kv_heads * D, H}),
+            checked_weight(ckpt, p + "self_attn.v_proj.weight", {c.num_kv_heads * D, H}),
+        }),
+        activation);
+    layer.o_proj = upload_matrix(
+        backend, checked_weight(ckpt, p + "self_attn.o_proj.weight", {H, c.num_heads * D}),
+        activation);
     layer.post_attention_norm =
-        backend.upload(checked(ckpt, p + "post_attention_layernorm.weight", {H}));
-    layer.gate_up_proj = matrix(backend,
-                                stack_rows({
-                                    checked(ckpt, p + "mlp.gate_proj.weight", {I, H}),
-                                    checked(ckpt, p + "mlp.up_proj.weight", {I, H}),
-                                }),
-                                activation);
-    layer.down_proj =
-        matrix(backend, checked(ckpt, p + "mlp.down_proj.weight", {H, I}), activation);
+        backend.upload(checked_weight(ckpt, p + "post_attention_layernorm.weight", {H}));
+    layer.gate_up_proj = upload_matrix(backend,
+                                       stack_rows({
+                                           checked_weight(ckpt, p + "mlp.gate_proj.weight", {I, H}),
+                                           checked_weight(ckpt, p + "mlp.up_proj.weight", {I, H}),
+                                       }),
+                                       activation);
+    layer.down_proj = upload_matrix(
+        backend, checked_weight(ckpt, p + "mlp.down_proj.weight", {H, I}), activation);
     layer.k_scale = optional_scale(ckpt, p, "k_scale");
     layer.v_scale = optional_scale(ckpt, p, "v_scale");
     w.layers.push_back(std::move(layer));
   }
-  w.final_norm = backend.upload(checked(ckpt, "model.norm.weight", {H}));
+  w.final_norm = backend.upload(checked_weight(ckpt, "model.norm.weight", {H}));
   if (c.tie_word_embeddings) {
     w.lm_head = w.embed_tokens;
   } else {
     LORAX_CHECK(ckpt.contains("lm_head.weight"), ckpt.source(),
                 ": missing tensor 'lm_head.weight' (tie_word_embeddings is false)");
-    w.lm_head = matrix(backend, checked(ckpt, "lm_head.weight", {c.vocab_size, H}), activation);
+    w.lm_head = upload_matrix(backend, checked_weight(ckpt, "lm_head.weight", {c.vocab_size, H}),
+                              activation);
   }
   return w;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "backend/backend.h"
@@ -12,6 +13,14 @@
 #include "io/safetensors.h"
 
 namespace lorax {
+
+// Fetches a checkpoint tensor, checking that it is f32, bf16 or f16 and of the expected shape;
+// a message names the tensor and its file.
+Tensor checked_weight(const CheckpointTensors& ckpt, const std::string& name,
+                      const Shape& expected);
+// A weight matrix as the backend keeps it for `activation`: converted on the host when its dtype
+// differs (cuBLASLt multiplies like with like), then uploaded.
+Tensor upload_matrix(Backend& backend, const Tensor& host, DType activation);
 
 struct DecoderLayerWeights {
   Tensor input_norm;           // [H]

@@ -118,6 +118,28 @@ TEST_P(BackendOps, Linear) {
   }
 }
 
+// A Medusa head's residual block, out = x + silu(y + bias), out apart from x and in place.
+TEST_P(BackendOps, BiasSiluResidual) {
+  for (auto [T, N] : {std::pair<int64_t, int64_t>{1, 64}, {7, 100}, {33, 4096}}) {
+    const Tensor x = rounded(random_f32({T, N}, rng_));
+    const Tensor y = rounded(random_f32({T, N}, rng_, 2.0f));
+    const Tensor bias = random_f32({N}, rng_);
+    Tensor ref = Tensor::empty({T, N}, DType::F32);
+    cpu_.bias_silu_residual(x, y, bias, ref);
+    const int64_t i = T * N - 1;  // the formula itself, on the last element
+    const float v = y.data<float>()[i] + bias.data<float>()[N - 1];
+    EXPECT_NEAR(ref.data<float>()[i], x.data<float>()[i] + v / (1.0f + std::exp(-v)), 1e-5f);
+    const std::string what = "bias_silu_residual " + std::to_string(T) + "x" + std::to_string(N);
+    const Tensor dbias = put(dev(), bias, DType::F32);
+    Tensor out = dev().alloc({T, N}, act_);
+    dev().bias_silu_residual(put(dev(), x, act_), put(dev(), y, act_), dbias, out);
+    expect_close(out, ref, what);
+    Tensor inplace = put(dev(), x, act_);
+    dev().bias_silu_residual(inplace, put(dev(), y, act_), dbias, inplace);
+    expect_close(inplace, ref, what + " in place");
+  }
+}
+
 // The residual stream may be f32 beside bf16 activations (the model keeps it so).
 TEST_P(BackendOps, RmsNormPlainFusedAndAdd) {
   for (DType stream : {act_, DType::F32})

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "backend/cpu/attention.h"
@@ -107,6 +108,24 @@ std::vector<TokenLogprob> CpuBackend::sample(const Tensor& logits,
     out[size_t(r)] = sample_row(logits.data<float>() + r * vocab, vocab, rows[size_t(r)]);
   });
   return out;
+}
+
+// Run once per Medusa head and step over a few rows: a plain loop, not worth the pool.
+void CpuBackend::bias_silu_residual(const Tensor& x, const Tensor& y, const Tensor& bias,
+                                    Tensor& out) {
+  LORAX_CHECK(x.dtype() == DType::F32 && y.dtype() == DType::F32 && out.dtype() == DType::F32 &&
+                  bias.dtype() == DType::F32,
+              "bias_silu_residual: the CPU backend takes f32 tensors");
+  const int64_t N = bias.numel(), T = x.numel() / N;
+  const float* xp = x.data<float>();
+  const float* yp = y.data<float>();
+  const float* bp = bias.data<float>();
+  float* op = out.data<float>();
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < N; ++i) {
+      const float v = yp[t * N + i] + bp[i];
+      op[t * N + i] = xp[t * N + i] + v / (1.0f + std::exp(-v));
+    }
 }
 
 }  // namespace lorax

@@ -47,6 +47,8 @@ class CudaBackend final : public Backend {
   void add(Tensor& x, const Tensor& y) override;
   void embedding(const Tensor& ids, const Tensor& table, float scale, Tensor& out) override;
   void gather_rows(const Tensor& x, const Tensor& indices, Tensor& out) override;
+  void bias_silu_residual(const Tensor& x, const Tensor& y, const Tensor& bias,
+                          Tensor& out) override;
   void rotary_kv_write(Tensor& qkv, const Tensor& positions, const Tensor& cos_sin,
                        const HeadLayout& heads, const Tensor& slots, KvCacheLayer& cache) override;
   void gated_activation(const Tensor& gate_up, Activation act, Tensor& out) override;

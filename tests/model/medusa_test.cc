@@ -1,0 +1,155 @@
+// Medusa heads: speculative_logits of both layouts (v1: own output matrices, v2: the model's LM
+// head) at every prompt position against the float64 reference, the model's own logits
+// unchanged beside them, and clear refusals of heads that do not fit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
+#include "engine/paged_kv_cache.h"
+#include "io/safetensors.h"
+#include "model/causal_lm.h"
+#include "model/medusa.h"
+#include "support/fixtures.h"
+
+namespace lorax {
+namespace {
+
+std::string medusa_dir(const std::string& name) {
+  return testing::fixtures_dir() + "/medusa/" + name;
+}
+
+// Prefill of one prompt with logits (and speculative logits) at every position.
+ForwardOutput prompt_forward(CausalLM& model, PagedKvCache& cache,
+                             const std::vector<int32_t>& ids) {
+  ForwardBatch batch;
+  std::vector<int32_t> table;
+  cache.blocks().allocate(cache.blocks_for(int64_t(ids.size())), table);
+  for (size_t p = 0; p < ids.size(); ++p) {
+    batch.input_ids.push_back(ids[p]);
+    batch.position_ids.push_back(int32_t(p));
+    batch.slots.push_back(table[p / 16] * 16 + int32_t(p % 16));
+    batch.lm_head_indices.push_back(int32_t(p));
+  }
+  batch.cu_seqlen_prefill = {0, int32_t(ids.size())};
+  batch.block_tables = table;
+  batch.max_blocks = int64_t(table.size());
+  batch.seqlen = {int32_t(ids.size())};
+  batch.max_s = int64_t(ids.size());
+  ForwardOutput out = model.forward(batch, cache.layers());
+  cache.blocks().release(table);
+  return out;
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double worst = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    worst = std::max(worst, std::fabs(double(a.data<float>()[i]) - double(b.data<float>()[i])));
+  return worst;
+}
+
+class MedusaFixtures : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MedusaFixtures, SpeculativeLogitsMatchTheReferenceAtEveryPosition) {
+  CpuBackend backend(2);
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  auto heads =
+      MedusaHeads::load(GetParam(), medusa_dir(GetParam()), model->config(), backend, DType::F32);
+  model->set_speculative_heads(heads);
+  const auto reference =
+      SafetensorsFile::open(testing::fixtures_dir() + "/medusa/reference.safetensors");
+  KvCacheOptions kv;
+  kv.num_blocks = 64;
+  PagedKvCache cache(*model, kv);
+  const auto cases = testing::base_cases("llama-tiny");
+  ASSERT_FALSE(cases.empty());
+  for (const auto& c : cases) {
+    const std::string key =
+        GetParam() + ".prompt." + std::to_string(c.prompt) + ".speculative_logits";
+    ASSERT_TRUE(reference.contains(key)) << key;
+    const Tensor want = reference.get(key);
+    const ForwardOutput out = prompt_forward(*model, cache, c.input_ids);
+    const Tensor got = backend.download(out.speculative_logits).clone();
+    ASSERT_EQ(got.shape(), want.shape()) << key;
+    EXPECT_EQ(got.dim(1), heads->num_heads());
+    EXPECT_LT(max_abs_diff(got, want), 1e-4) << key;
+    // Each head's log-probabilities too (what a draft's choice depends on).
+    const Tensor flat_got = got.reshape({got.dim(0) * got.dim(1), got.dim(2)});
+    const Tensor flat_want = want.reshape({want.dim(0) * want.dim(1), want.dim(2)});
+    const auto a = testing::log_softmax_rows(flat_got), b = testing::log_softmax_rows(flat_want);
+    double worst = 0;
+    for (size_t r = 0; r < a.size(); ++r)
+      for (size_t i = 0; i < a[r].size(); ++i)
+        worst = std::max(worst, std::fabs(a[r][i] - b[r][i]));
+    EXPECT_LT(worst, 1e-4) << key;
+    // The model's own logits are what they are without heads.
+    const Tensor logits = backend.download(out.logits).clone();
+    const auto l = testing::log_softmax_rows(logits), r = testing::log_softmax_rows(c.logits);
+    double logit_err = 0;
+    for (size_t row = 0; row < l.size(); ++row)
+      for (size_t i = 0; i < l[row].size(); ++i)
+        logit_err = std::max(logit_err, std::fabs(l[row][i] - r[row][i]));
+    EXPECT_LT(logit_err, 1e-4) << key;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, MedusaFixtures,
+                         ::testing::Values("llama-tiny-medusa-v1", "llama-tiny-medusa-v2"),
+                         [](const auto& info) {
+                           return info.param == "llama-tiny-medusa-v1" ? std::string("v1")
+                                                                       : std::string("v2");
+                         });
+
+void expect_refused(const std::function<void()>& f, const std::string& words) {
+  try {
+    f();
+    ADD_FAILURE() << "not refused; expected: " << words;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
+TEST(MedusaHeads, RefusesHeadsThatDoNotFit) {
+  CpuBackend backend(1);
+  auto llama = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  auto gemma = CausalLM::load(testing::model_dir("gemma-tiny"), backend);
+  const std::string v2 = medusa_dir("llama-tiny-medusa-v2");
+  EXPECT_TRUE(MedusaHeads::is_medusa_dir(v2));
+  EXPECT_FALSE(MedusaHeads::is_medusa_dir(testing::model_dir("llama-tiny") + "/adapters/lora-qv"));
+  auto heads = MedusaHeads::load("v2", v2, llama->config(), backend, DType::F32);
+  // Gemma's forward has no speculative logits.
+  expect_refused([&] { gemma->set_speculative_heads(heads); }, "cannot be used with a gemma model");
+  // Heads made for another width, broken configs, missing tensors.
+  testing::TempDir dir;
+  auto write_config = [&](const std::string& text) {
+    std::ofstream(dir.file("config.json")) << text;
+  };
+  write_config("{\"medusa_num_heads\": 2, \"medusa_num_layers\": 1, \"hidden_size\": 96}");
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "\"hidden_size\" is 96 but the model's is 64");
+  write_config("{\"medusa_num_heads\": 0, \"medusa_num_layers\": 1, \"version\": 2}");
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "\"medusa_num_heads\" must be an integer from 1 to 64");
+  write_config("{\"medusa_num_heads\": 2, \"medusa_num_layers\": 1, \"version\": 3}");
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "\"version\" must be 1 or 2");
+  write_config("{\"medusa_num_heads\": 2, \"medusa_num_layers\": 1, \"version\": 2}");
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "no medusa_lm_head.safetensors");
+  write_config("{\"medusa_num_heads\": 4, \"medusa_num_layers\": 1, \"version\": 2}");
+  std::filesystem::copy_file(v2 + "/medusa_lm_head.safetensors",
+                             dir.file("medusa_lm_head.safetensors"));
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "missing tensor '3.0.linear.weight'");
+  write_config("{\"medusa_num_heads\": 2,");
+  expect_refused([&] { MedusaHeads::load("x", dir.path(), llama->config(), backend, DType::F32); },
+                 "not valid JSON");
+}
+
+}  // namespace
+}  // namespace lorax
