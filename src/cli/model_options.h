@@ -27,10 +27,9 @@ struct ModelOptions {
   bool chunked_prefill = true;
   double max_itl_factor = 2.0;
   bool prefix_caching = true;
-  bool enforce_eager = false;
+  bool enforce_eager = false;  // no step graphs: every op launched one by one (vLLM's name)
   int64_t speculative_tokens = 0;  // prompt-lookup drafts per decoding sequence and step
-  int64_t speculation_max_batch_size =
-      32;  // no step graphs: every op launched one by one (vLLM's name)
+  int64_t speculation_max_batch_size = 32;
   int64_t max_running = 256;
   int64_t max_batch_total_tokens = 0;
   int64_t max_active_adapters = 128;
