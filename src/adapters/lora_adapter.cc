@@ -299,6 +299,11 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
   const std::string where = adapter_label(name);
   const AdapterDir adapter_dir(where, dir, files);
   const auto config_file = adapter_dir.open("adapter_config.json");
+  // A request's adapter_id may not name Medusa heads: they draft for every request at once
+  // (--speculative-adapter), not per request as LoRA adapters do.
+  LORAX_CHECK(config_file || !adapter_dir.open("medusa_lm_head.safetensors"), where,
+              " holds Medusa heads, not a LoRA adapter: this server applies Medusa heads to "
+              "every request, given at start with --speculative-adapter");
   LORAX_CHECK(config_file, where, ": no adapter_config.json");
   const auto weights_file = adapter_dir.open("adapter_model.safetensors");
   if (!weights_file) {

@@ -64,6 +64,10 @@ void ModelOptions::add_to(CLI::App& app, bool model_required) {
                  "copied from what followed the last n-gram earlier in its text (prompt lookup) "
                  "and verified in the same step; outputs do not change (0: off)")
       ->check(CLI::Range(int64_t(0), int64_t(16)));
+  app.add_option("--speculative-adapter", speculative_adapter,
+                 "Medusa heads (a directory with config.json and medusa_lm_head.safetensors, "
+                 "version 1 or 2) whose guesses are every request's drafts; Llama models only")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--speculation-max-batch-size", speculation_max_batch_size,
                  "speculation pauses while more sequences than this decode at once")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 20));
@@ -140,6 +144,10 @@ EngineOptions ModelOptions::engine_options(CausalLM& model) const {
   e.max_active_adapters = max_active_adapters;
   e.adapter_cycle_time = std::chrono::milliseconds(adapter_cycle_time_ms);
   e.speculative_tokens = speculative_tokens;
+  // Medusa heads draft as many tokens as they have heads unless told fewer.
+  if (const MedusaHeads* heads = model.speculative_heads())
+    e.speculative_tokens = speculative_tokens > 0 ? std::min(speculative_tokens, heads->num_heads())
+                                                  : heads->num_heads();
   e.speculation_max_batch_size = speculation_max_batch_size;
   int64_t tokens = kv_cache_tokens;
   if (tokens == 0 && model.backend().device() == Device::CUDA) {
@@ -161,6 +169,7 @@ LoadedModel load_model(const ModelOptions& options) {
 std::unique_ptr<CausalLM> load_model(const ModelOptions& options, Backend& backend) {
   const auto start = std::chrono::steady_clock::now();
   auto model = CausalLM::load(options.model_dir, backend, options.activation());
+  attach_speculative_heads(options, *model);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const ModelConfig& c = model->config();
@@ -170,6 +179,13 @@ std::unique_ptr<CausalLM> load_model(const ModelOptions& options, Backend& backe
            model->weights().nbytes() >> 20, " MiB of weights in ", seconds, " s on ",
            backend.name());
   return model;
+}
+
+void attach_speculative_heads(const ModelOptions& options, CausalLM& model) {
+  if (options.speculative_adapter.empty()) return;
+  model.set_speculative_heads(MedusaHeads::load(options.speculative_adapter,
+                                                options.speculative_adapter, model.config(),
+                                                model.backend(), model.activation_dtype()));
 }
 
 std::unique_ptr<AdapterStore> make_adapter_store(const ModelOptions& options,

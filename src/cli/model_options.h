@@ -28,7 +28,8 @@ struct ModelOptions {
   double max_itl_factor = 2.0;
   bool prefix_caching = true;
   bool enforce_eager = false;  // no step graphs: every op launched one by one (vLLM's name)
-  int64_t speculative_tokens = 0;  // prompt-lookup drafts per decoding sequence and step
+  int64_t speculative_tokens = 0;   // drafts per decoding sequence and step (0: off, or heads)
+  std::string speculative_adapter;  // Medusa heads whose guesses are every request's drafts
   int64_t speculation_max_batch_size = 32;
   int64_t max_running = 256;
   int64_t max_batch_total_tokens = 0;
@@ -60,6 +61,8 @@ struct LoadedModel {
   std::unique_ptr<CausalLM> model;
 };
 LoadedModel load_model(const ModelOptions& options);
+// Sets --speculative-adapter's Medusa heads on the model, if given.
+void attach_speculative_heads(const ModelOptions& options, CausalLM& model);
 // Loads onto an existing backend, which must outlive the model. Logs what it loaded.
 std::unique_ptr<CausalLM> load_model(const ModelOptions& options, Backend& backend);
 

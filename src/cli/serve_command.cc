@@ -57,7 +57,16 @@ void allow_connections(int64_t wanted) {
 
 }  // namespace
 
-int run_serve(const ServeOptions& options) {
+int run_serve(const ServeOptions& given) {
+  ServeOptions options = given;
+  // LoRAX takes a Medusa directory as --adapter-id: its heads then draft for every request,
+  // whatever LoRA adapter the request names, and the default adapter stays the base model.
+  if (!options.adapter_id.empty() && MedusaHeads::is_medusa_dir(options.adapter_id)) {
+    LORAX_CHECK(options.model.speculative_adapter.empty(),
+                "--adapter-id names Medusa heads and --speculative-adapter names others: give one");
+    options.model.speculative_adapter = options.adapter_id;
+    options.adapter_id.clear();
+  }
   const sigset_t signals = block_shutdown_signals();
   allow_connections(options.limits.max_connections);
   std::unique_ptr<Backend> backend = options.model.make_backend();
@@ -70,6 +79,7 @@ int run_serve(const ServeOptions& options) {
     model = std::move(built.model);
     text = std::move(built.text);
     resident = std::move(built.adapters);
+    attach_speculative_heads(options.model, *model);
     log_warn("no --model given: serving the built-in demo model. Its weights are RANDOM: "
              "the API works, the text is noise. Adapters: demo-adapter-a, demo-adapter-b");
   } else {

@@ -481,6 +481,17 @@ std::vector<StepOutput> Engine::run_chunks(std::vector<Chunk> chunks) {
   // One sampling call for the step, rows in the order build_batch laid them out.
   std::vector<TokenLogprob> sampled;
   if (!rows.empty()) sampled = model_.backend().sample(out.logits, rows);
+  head_guesses_.clear();
+  head_count_ = 0;
+  if (out.speculative_logits.ndim() == 3 && !rows.empty()) {
+    // Each head's draft is its argmax (as LoRAX's Medusa drafts), whatever the request samples.
+    head_count_ = out.speculative_logits.dim(1);
+    const int64_t n = out.speculative_logits.dim(0) * head_count_;
+    const std::vector<SampleRow> greedy(static_cast<size_t>(n));
+    for (const TokenLogprob& t : model_.backend().sample(
+             out.speculative_logits.reshape({n, out.speculative_logits.dim(2)}), greedy))
+      head_guesses_.push_back(t.id);
+  }
   std::vector<StepOutput> outputs;
   size_t next = 0;
   for (const Chunk& c : chunks) {
@@ -518,6 +529,7 @@ StepOutput Engine::finish_chunk(const Chunk& c, std::vector<TokenLogprob>& sampl
   StepOutput o;
   if (samples) {
     seq.prefilling = false;
+    keep_head_drafts(seq, next);
     TokenLogprob token = std::move(sampled[next++]);
     if (seq.request.max_new_tokens > seq.generated()) o = advance(seq, std::move(token));
     if (!o.token) o.finish = FinishReason::Length;  // nothing to generate
@@ -550,9 +562,10 @@ int64_t Engine::add_drafts(Sequence& seq) {
       std::min({options_.speculative_tokens, seq.request.max_new_tokens - seq.generated() - 1,
                 model_.max_positions() - len - 1});
   if (room <= 0) return 0;
-  std::vector<int32_t> drafts = options_.draft_proposer
-                                    ? options_.draft_proposer(seq.id, seq.tokens, room)
-                                    : prompt_lookup_drafts(seq.tokens, room);
+  std::vector<int32_t> drafts =
+      options_.draft_proposer      ? options_.draft_proposer(seq.id, seq.tokens, room)
+      : model_.speculative_heads() ? seq.head_drafts
+                                   : prompt_lookup_drafts(seq.tokens, room);
   if (int64_t(drafts.size()) > room) drafts.resize(size_t(room));
   const int64_t vocab = model_.config().vocab_size;
   for (size_t i = 0; i < drafts.size(); ++i)
@@ -586,6 +599,12 @@ int64_t Engine::add_drafts(Sequence& seq) {
   return int64_t(drafts.size());
 }
 
+void Engine::keep_head_drafts(Sequence& seq, size_t row) {
+  if (head_count_ == 0) return;
+  const auto first = head_guesses_.begin() + int64_t(row) * head_count_;
+  seq.head_drafts.assign(first, first + head_count_);
+}
+
 void Engine::finish_verification(const Chunk& c, std::vector<TokenLogprob>& sampled, size_t& next,
                                  std::vector<StepOutput>& outputs) {
   Sequence& seq = *c.seq;
@@ -603,7 +622,10 @@ void Engine::finish_verification(const Chunk& c, std::vector<TokenLogprob>& samp
     o.skipped = j > 0;
     const bool last = o.finish != FinishReason::None || !agrees;
     outputs.push_back(std::move(o));
-    if (last) break;
+    if (last) {
+      keep_head_drafts(seq, next + size_t(j));
+      break;
+    }
     ++accepted;
   }
   next += size_t(c.drafts) + 1;

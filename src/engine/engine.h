@@ -43,7 +43,9 @@
 // Requests that ask for prompt logprobs compute their whole prompt (and still publish it).
 //
 // Speculative decoding (speculative_tokens > 0, while at most speculation_max_batch_size sequences
-// decode): a decoding sequence appends up to N draft tokens (speculation.h) to its decode chunk;
+// decode): a decoding sequence appends up to N draft tokens to its decode chunk: its model's
+// speculative (Medusa) heads' guesses from the step that chose its last token when the model has
+// heads, else prompt lookup (speculation.h);
 // the chunk's 1 + N logits rows are sampled as if each token had been generated alone (its
 // history with the drafts before it, its own draw index, its constraint state after them), the
 // drafts equal to the model's choices are kept, plus the model's token after the last of them,
@@ -231,6 +233,8 @@ class Engine {
     std::vector<std::optional<TokenLogprob>> prompt_logprobs;
     // Where the generated text is in the request's constraint; null when it has none.
     std::unique_ptr<structured::ConstraintState> constraint;
+    // The model's speculative heads' guesses at the tokens after its last one (their drafts).
+    std::vector<int32_t> head_drafts;
     bool wants_prompt_logprobs() const { return request.prompt_logprobs && !prompt_logprobs_done; }
     int64_t generated() const { return int64_t(tokens.size()) - prompt_len; }
   };
@@ -257,6 +261,8 @@ class Engine {
   bool speculates(int64_t decodes) const;
   Chunk decode_chunk(Sequence& seq, bool speculate);
   int64_t add_drafts(Sequence& seq);
+  // The speculative heads' guesses at the tokens after the one sampled from logits row `row`.
+  void keep_head_drafts(Sequence& seq, size_t row);
   // Keeps the drafts the model agreed with, plus its own token after them: one output each.
   void finish_verification(const Chunk& chunk, std::vector<TokenLogprob>& sampled, size_t& next,
                            std::vector<StepOutput>& outputs);
@@ -327,6 +333,9 @@ class Engine {
   uint64_t next_owner_key_ = 1;
   EngineStats counters_;
   StepInfo last_step_;
+  // The step's speculative heads' argmax, [logits rows, heads] (empty without heads).
+  std::vector<int32_t> head_guesses_;
+  int64_t head_count_ = 0;
   // Constraint states after each verified draft of the step (their rows' masks read them).
   std::vector<std::unique_ptr<structured::ConstraintState>> draft_states_;
   StepMasks masks_;  // last: its worker thread reads sequences and eos_ids_ until it stops

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include "backend/cpu/cpu_backend.h"
+#include "core/error.h"
 #include "engine/engine.h"
 #include "engine/speculation.h"
+#include "model/medusa.h"
 #include "support/fixtures.h"
 
 namespace lorax {
@@ -148,6 +150,32 @@ TEST_P(SpeculationFixtures, PromptLookupChangesNoOutput) {
     // model; the tests on stories260K below see them accepted).
     EXPECT_GT(stats.drafts_proposed, 0);
     EXPECT_LE(stats.drafts_accepted, stats.drafts_proposed);
+  }
+}
+
+// The Medusa heads of llama-tiny fit every Llama fixture (same width and vocabulary): their
+// drafts (random heads: rarely right) change no output either; a Gemma model refuses them.
+TEST_P(SpeculationFixtures, MedusaDraftsChangeNoOutput) {
+  for (const std::string name : {"llama-tiny-medusa-v2", "llama-tiny-medusa-v1"}) {
+    auto heads = MedusaHeads::load(name, testing::fixtures_dir() + "/medusa/" + name,
+                                   model->config(), backend, DType::F32);
+    if (!model->architecture().speculative_heads) {
+      EXPECT_THROW(model->set_speculative_heads(heads), Error);
+      continue;
+    }
+    for (const bool sampled : {false, true}) {
+      model->set_speculative_heads(nullptr);
+      const std::vector<Answer> want = run(0, sampled);
+      model->set_speculative_heads(heads);
+      EngineStats stats;
+      const std::vector<Answer> got = run(heads->num_heads(), sampled, &stats);
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < want.size(); ++i)
+        expect_same(got[i], want[i],
+                    name + (sampled ? " sampled" : " greedy") + " case " + std::to_string(i));
+      EXPECT_GT(stats.drafts_proposed, 0) << name;
+      EXPECT_LE(stats.drafts_proposed, stats.verification_steps * heads->num_heads());
+    }
   }
 }
 

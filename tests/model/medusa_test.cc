@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/lora_adapter.h"
 #include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "engine/paged_kv_cache.h"
@@ -125,6 +126,9 @@ TEST(MedusaHeads, RefusesHeadsThatDoNotFit) {
   // Gemma's forward has no speculative logits.
   expect_refused([&] { gemma->set_speculative_heads(heads); }, "cannot be used with a gemma model");
   // Heads made for another width, broken configs, missing tensors.
+  // A request's adapter must be a LoRA adapter: Medusa heads are given at start.
+  expect_refused([&] { LoraAdapter::load("heads", v2, llama->config()); },
+                 "holds Medusa heads, not a LoRA adapter");
   testing::TempDir dir;
   auto write_config = [&](const std::string& text) {
     std::ofstream(dir.file("config.json")) << text;
