@@ -3,7 +3,9 @@
 // unchanged beside them, and clear refusals of heads that do not fit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -16,6 +18,7 @@
 #include "io/safetensors.h"
 #include "model/causal_lm.h"
 #include "model/medusa.h"
+#include "support/devices.h"
 #include "support/fixtures.h"
 
 namespace lorax {
@@ -54,57 +57,87 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
-class MedusaFixtures : public ::testing::TestWithParam<std::string> {};
+// (heads, device): the CPU and CUDA at full precision within 1e-4 in log-probability (the CPU
+// also in raw logits); CUDA in bf16 to the bf16 tolerance of the fixtures' GPU runs: each row's
+// reference choice within 2e-2 in log-probability, and the same choice wherever the reference's
+// top-2 margin exceeds 0.1.
+using MedusaCase = std::tuple<std::string, testing::TestDevice>;
+class MedusaFixtures : public ::testing::TestWithParam<MedusaCase> {};
 
 TEST_P(MedusaFixtures, SpeculativeLogitsMatchTheReferenceAtEveryPosition) {
-  CpuBackend backend(2);
-  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  const auto& [name, device] = GetParam();
+  const std::string why = testing::unavailable_reason(device);
+  if (!why.empty()) GTEST_SKIP() << why;
+  auto backend = testing::make_test_backend(device);
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), *backend, device.activation);
   auto heads =
-      MedusaHeads::load(GetParam(), medusa_dir(GetParam()), model->config(), backend, DType::F32);
+      MedusaHeads::load(name, medusa_dir(name), model->config(), *backend, device.activation);
   model->set_speculative_heads(heads);
   const auto reference =
       SafetensorsFile::open(testing::fixtures_dir() + "/medusa/reference.safetensors");
   KvCacheOptions kv;
   kv.num_blocks = 64;
+  kv.dtype = device.activation;
   PagedKvCache cache(*model, kv);
   const auto cases = testing::base_cases("llama-tiny");
   ASSERT_FALSE(cases.empty());
+  const bool full = device.activation == DType::F32;
+  double worst_logprob = 0, worst_chosen = 0;
   for (const auto& c : cases) {
-    const std::string key =
-        GetParam() + ".prompt." + std::to_string(c.prompt) + ".speculative_logits";
+    const std::string key = name + ".prompt." + std::to_string(c.prompt) + ".speculative_logits";
     ASSERT_TRUE(reference.contains(key)) << key;
     const Tensor want = reference.get(key);
     const ForwardOutput out = prompt_forward(*model, cache, c.input_ids);
-    const Tensor got = backend.download(out.speculative_logits).clone();
+    const Tensor got = testing::fetch_f32(*backend, out.speculative_logits);
     ASSERT_EQ(got.shape(), want.shape()) << key;
     EXPECT_EQ(got.dim(1), heads->num_heads());
-    EXPECT_LT(max_abs_diff(got, want), 1e-4) << key;
-    // Each head's log-probabilities too (what a draft's choice depends on).
+    if (device.name == "cpu") {
+      EXPECT_LT(max_abs_diff(got, want), 1e-4) << key;
+    }
     const Tensor flat_got = got.reshape({got.dim(0) * got.dim(1), got.dim(2)});
     const Tensor flat_want = want.reshape({want.dim(0) * want.dim(1), want.dim(2)});
     const auto a = testing::log_softmax_rows(flat_got), b = testing::log_softmax_rows(flat_want);
-    double worst = 0;
-    for (size_t r = 0; r < a.size(); ++r)
+    for (size_t r = 0; r < a.size(); ++r) {
       for (size_t i = 0; i < a[r].size(); ++i)
-        worst = std::max(worst, std::fabs(a[r][i] - b[r][i]));
-    EXPECT_LT(worst, 1e-4) << key;
+        worst_logprob = std::max(worst_logprob, std::fabs(a[r][i] - b[r][i]));
+      const size_t best = size_t(std::max_element(b[r].begin(), b[r].end()) - b[r].begin());
+      worst_chosen = std::max(worst_chosen, std::fabs(a[r][best] - b[r][best]));
+      std::vector<double> sorted = b[r];
+      std::partial_sort(sorted.begin(), sorted.begin() + 2, sorted.end(), std::greater<>());
+      if (sorted[0] - sorted[1] > 0.1) {
+        const size_t ours = size_t(std::max_element(a[r].begin(), a[r].end()) - a[r].begin());
+        EXPECT_EQ(ours, best) << key << " row " << r;
+      }
+    }
     // The model's own logits are what they are without heads.
-    const Tensor logits = backend.download(out.logits).clone();
-    const auto l = testing::log_softmax_rows(logits), r = testing::log_softmax_rows(c.logits);
-    double logit_err = 0;
-    for (size_t row = 0; row < l.size(); ++row)
-      for (size_t i = 0; i < l[row].size(); ++i)
-        logit_err = std::max(logit_err, std::fabs(l[row][i] - r[row][i]));
-    EXPECT_LT(logit_err, 1e-4) << key;
+    if (full) {
+      const auto l = testing::log_softmax_rows(testing::fetch_f32(*backend, out.logits));
+      const auto ref = testing::log_softmax_rows(c.logits);
+      double logit_err = 0;
+      for (size_t row = 0; row < l.size(); ++row)
+        for (size_t i = 0; i < l[row].size(); ++i)
+          logit_err = std::max(logit_err, std::fabs(l[row][i] - ref[row][i]));
+      EXPECT_LT(logit_err, 1e-4) << key;
+    }
   }
+  if (full) {
+    EXPECT_LT(worst_logprob, 1e-4) << name << " on " << device.name;
+  }
+  EXPECT_LT(worst_chosen, full ? 1e-4 : 2e-2) << name << " on " << device.name;
+  std::printf("Medusa %s on %s: worst log-probability error %.3g, of the reference's choice %.3g\n",
+              name.c_str(), device.name.c_str(), worst_logprob, worst_chosen);
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, MedusaFixtures,
-                         ::testing::Values("llama-tiny-medusa-v1", "llama-tiny-medusa-v2"),
-                         [](const auto& info) {
-                           return info.param == "llama-tiny-medusa-v1" ? std::string("v1")
-                                                                       : std::string("v2");
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Layouts, MedusaFixtures,
+    ::testing::Combine(::testing::Values("llama-tiny-medusa-v1", "llama-tiny-medusa-v2"),
+                       ::testing::ValuesIn(testing::all_test_devices())),
+    [](const auto& info) {
+      std::string device = std::get<1>(info.param).name;
+      std::replace(device.begin(), device.end(), '-', '_');
+      return std::string(std::get<0>(info.param) == "llama-tiny-medusa-v1" ? "v1_" : "v2_") +
+             device;
+    });
 
 void expect_refused(const std::function<void()>& f, const std::string& words) {
   try {
