@@ -152,8 +152,9 @@ class Backend {
   virtual void add(Tensor& x, const Tensor& y) = 0;
   // out[t] = table[ids[t]] * scale; table [V, H] f32/bf16/f16, out [T, H].
   virtual void embedding(const Tensor& ids, const Tensor& table, float scale, Tensor& out) = 0;
-  // out[t] = x[t] + silu(y[t] + bias): a Medusa head's residual block. x, y, out [T, N] in the
-  // activation dtype (out may be x), bias [N] f32, added to every row.
+  // out[t] = x[t] + silu(y[t] + bias): a Medusa head's residual block. x, out [T, N] in the
+  // activation dtype (out may be x), y [T, N] in it or f32 (the block's product before rounding),
+  // bias [N] f32, added to every row.
   virtual void bias_silu_residual(const Tensor& x, const Tensor& y, const Tensor& bias,
                                   Tensor& out) = 0;
   // out[i] = x[indices[i]] (rows).

@@ -84,7 +84,8 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     if (heads > 0) {
       const int64_t rows = logits_rows_ * heads, V = config_.vocab_size;
       ws_.medusa_x = backend_.alloc({rows, H}, a);
-      ws_.medusa_y = backend_.alloc({logits_rows_, H}, a);
+      // The block's product stays f32 until the residual sum is rounded once.
+      ws_.medusa_y = backend_.alloc({logits_rows_, H}, DType::F32);
       ws_.head_logits = backend_.alloc({rows, V}, DType::F32);
       ws_.speculative = backend_.alloc({rows, V}, DType::F32);
     }

@@ -137,6 +137,8 @@ TEST_P(BackendOps, BiasSiluResidual) {
     Tensor inplace = put(dev(), x, act_);
     dev().bias_silu_residual(inplace, put(dev(), y, act_), dbias, inplace);
     expect_close(inplace, ref, what + " in place");
+    dev().bias_silu_residual(put(dev(), x, act_), put(dev(), y, DType::F32), dbias, out);
+    expect_close(out, ref, what + " with y in f32");
   }
 }
 

@@ -177,13 +177,14 @@ void CudaBackend::gather_rows(const Tensor& x, const Tensor& indices, Tensor& ou
 void CudaBackend::bias_silu_residual(const Tensor& x, const Tensor& y, const Tensor& bias,
                                      Tensor& out) {
   check_activation(x, "bias_silu_residual");
-  check_activation(y, "bias_silu_residual");
   check_activation(out, "bias_silu_residual");
-  LORAX_CHECK(bias.dtype() == DType::F32 && x.dtype() == y.dtype() && x.dtype() == out.dtype(),
-              "bias_silu_residual: x, y and out share the activation dtype, bias is f32");
+  LORAX_CHECK(bias.dtype() == DType::F32 && x.dtype() == out.dtype() &&
+                  (y.dtype() == x.dtype() || y.dtype() == DType::F32),
+              "bias_silu_residual: x and out share the activation dtype, y is in it or f32, "
+              "bias is f32");
   activate();
-  cuda::bias_silu_residual(x.raw(), y.raw(), bias.data<float>(), x.numel() / bias.numel(),
-                           bias.numel(), out.raw(), x.dtype(), stream());
+  cuda::bias_silu_residual(x.raw(), y.raw(), y.dtype(), bias.data<float>(),
+                           x.numel() / bias.numel(), bias.numel(), out.raw(), x.dtype(), stream());
 }
 
 void CudaBackend::rotary_kv_write(Tensor& qkv, const Tensor& positions, const Tensor& cos_sin,

@@ -242,8 +242,8 @@ __global__ void add_kernel(X* x, const Y* y, int64_t n) {
     x[i] = from_f32<X>(to_f32(x[i]) + to_f32(y[i]));
 }
 
-template <typename T>
-__global__ void bias_silu_residual_kernel(const T* x, const T* y, const float* bias, int64_t n,
+template <typename T, typename Y>
+__global__ void bias_silu_residual_kernel(const T* x, const Y* y, const float* bias, int64_t n,
                                           int64_t N, T* out) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
@@ -368,15 +368,18 @@ void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, v
   });
 }
 
-void bias_silu_residual(const void* x, const void* y, const float* bias, int64_t T, int64_t N,
-                        void* out, DType act, cudaStream_t stream) {
+void bias_silu_residual(const void* x, const void* y, DType y_dtype, const float* bias, int64_t T,
+                        int64_t N, void* out, DType act, cudaStream_t stream) {
   const int64_t n = T * N;
   if (n <= 0) return;
   dispatch_act(act, "bias_silu_residual", [&](auto act_tag) {
     using Act = typename decltype(act_tag)::type;
-    bias_silu_residual_kernel<Act><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(
-        static_cast<const Act*>(x), static_cast<const Act*>(y), bias, n, N, static_cast<Act*>(out));
-    LORAX_CUDA_CHECK_LAUNCH();
+    dispatch_act(y_dtype, "bias_silu_residual", [&](auto y_tag) {
+      using Y = typename decltype(y_tag)::type;
+      bias_silu_residual_kernel<Act, Y><<<grid_blocks(n, kFlatThreads), kFlatThreads, 0, stream>>>(
+          static_cast<const Act*>(x), static_cast<const Y*>(y), bias, n, N, static_cast<Act*>(out));
+      LORAX_CUDA_CHECK_LAUNCH();
+    });
   });
 }
 

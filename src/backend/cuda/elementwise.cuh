@@ -41,10 +41,10 @@ void add_rms_norm(void* residual, DType residual_dtype, const void* x, DType x_d
 void gated_activation(const void* gate_up, int64_t T, int64_t I, Activation f, void* out,
                       DType act, cudaStream_t stream);
 
-// out[t, i] = x[t, i] + silu(y[t, i] + bias[i]) over T rows of N (x, y, out in `act`; out may
-// be x).
-void bias_silu_residual(const void* x, const void* y, const float* bias, int64_t T, int64_t N,
-                        void* out, DType act, cudaStream_t stream);
+// out[t, i] = x[t, i] + silu(y[t, i] + bias[i]) over T rows of N (x, out in `act`, out may be
+// x; y in `act` or f32).
+void bias_silu_residual(const void* x, const void* y, DType y_dtype, const float* bias, int64_t T,
+                        int64_t N, void* out, DType act, cudaStream_t stream);
 
 // x[i] += y[i] for i < n (f32 or bf16 each).
 void add(void* x, DType x_dtype, const void* y, DType y_dtype, int64_t n, cudaStream_t stream);
