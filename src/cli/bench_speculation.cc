@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <random>
 
@@ -118,11 +119,13 @@ void verification_rows(CausalLM& model, const BenchOptions& options, int64_t bat
   const std::string label = "batch " + std::to_string(batch) + ", ";
   print_run(label + "plain decode", plain, plain, true);
   // p = 0 twice: the first run warms what verification steps use (workspace, kernels).
-  for (const double p : {-1.0, 0.0, 0.5, 0.8}) {
+  const double accuracies[] = {-1.0, 0.0, 0.5, 0.8};
+  for (size_t row = 0; row < std::size(accuracies); ++row) {
+    const double p = accuracies[row];
     EngineOptions e = plain_options;
     e.speculative_tokens = draft_count(options);
     std::map<uint64_t, size_t> index_of;
-    std::mt19937_64 rng(uint64_t(batch) * 1000 + uint64_t(p * 100));
+    std::mt19937_64 rng(uint64_t(batch) * 1000 + row);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     e.draft_proposer = [&](uint64_t id, std::span<const int32_t> tokens, int64_t most) {
       const std::vector<int32_t>& truth = plain.outputs[index_of.at(id)];

@@ -65,7 +65,7 @@ TEST(BenchCommand, SpeculationRowsKeepOutputsAndReportAcceptance) {
       "--prompt 'Once upon a time' --prompt 'Lily went to the park' --prompt 'The little dog' "
       "--prompt 'One day, Tom saw a big' --adapter lora-ben=" +
       model + "/adapters/lora-ben --adapter lora-beach=" + model +
-      "/adapters/lora-beach 2>/dev/null");
+      "/adapters/lora-beach 2>&1");  // a failure shows its reason
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* row :
        {"| batch 1, plain decode ", "| batch 3, 1 + 4 tokens, drafts right with p = 0.8 "})
