@@ -111,6 +111,7 @@ void CausalLM::load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> w
   if (rank > capacity_.max_lora_rank) {
     capacity_.max_lora_rank = rank;
     backend_.reserve(capacity_);
+    graphs_.clear();  // a grown scratch buffer moves
   }
   backend_.lora_load(slot, std::move(weights), activation_);
   slot_rank_[size_t(slot)] = rank;
@@ -477,9 +478,13 @@ ForwardOutput CausalLM::forward_graphed(const ForwardBatch& batch,
       pad_decode_batch(batch, bucket, context, kv_cache.front().block_size());
   check_batch(padded, kv_cache);
   const StepInputs in = upload_inputs(padded, lm_rows_of(padded));
-  if (graphs_cache_ != kv_cache.front().k.raw()) {
+  std::vector<uintptr_t> cache_identity{uintptr_t(kv_cache.front().num_blocks())};
+  for (const KvCacheLayer& layer : kv_cache)
+    cache_identity.insert(cache_identity.end(), {reinterpret_cast<uintptr_t>(layer.k.raw()),
+                                                 reinterpret_cast<uintptr_t>(layer.v.raw())});
+  if (graphs_cache_ != cache_identity) {
     graphs_.clear();
-    graphs_cache_ = kv_cache.front().k.raw();
+    graphs_cache_ = std::move(cache_identity);
   }
   std::unique_ptr<StepGraph>& graph = graphs_[{bucket, context}];
   if (!graph) graph = record(in, bucket, kv_cache);

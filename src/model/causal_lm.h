@@ -15,6 +15,7 @@
 // the ops trust them.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -133,10 +134,11 @@ class CausalLM {
 
   // Recorded decode steps by (padded batch size, padded context). They hold the addresses of
   // the workspace and of the KV cache they were recorded with: growing the workspace or
-  // stepping another cache drops them.
+  // stepping another cache drops them. A cache is known by every layer's K and V address and
+  // its block count: a new cache may reuse the first layer's address but not the others'.
   bool step_graphs_ = true;
   std::map<std::pair<int64_t, int64_t>, std::unique_ptr<StepGraph>> graphs_;
-  const void* graphs_cache_ = nullptr;
+  std::vector<uintptr_t> graphs_cache_;
 };
 
 }  // namespace lorax

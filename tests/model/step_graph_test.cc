@@ -14,6 +14,7 @@
 #include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "engine/engine.h"
+#include "engine/paged_kv_cache.h"
 #include "support/fixtures.h"
 
 namespace lorax {
@@ -166,6 +167,71 @@ TEST(StepGraphs, ReplayedDecodeStepsEqualEagerOnes) {
   EXPECT_GE(backend.recorded, 4);
   EXPECT_LE(backend.recorded, 12);
   EXPECT_EQ(model->recorded_step_graphs(), backend.recorded);
+}
+
+// A prefill of `ids` then one decode step per `decodes` token, through `layers` (blocks 0, 1,
+// ...); returns the decode steps' logits.
+std::vector<std::vector<float>> decode_logits(CausalLM& model, std::vector<KvCacheLayer>& layers,
+                                              const std::vector<int32_t>& ids, int decodes) {
+  const int64_t block_size = layers.front().block_size();
+  std::vector<int32_t> table;
+  for (int32_t b = 0; b < int32_t(layers.front().num_blocks()); ++b) table.push_back(b);
+  ForwardBatch prefill;
+  for (size_t p = 0; p < ids.size(); ++p) {
+    prefill.input_ids.push_back(ids[p]);
+    prefill.position_ids.push_back(int32_t(p));
+    prefill.slots.push_back(int32_t(p));
+  }
+  prefill.cu_seqlen_prefill = {0, int32_t(ids.size())};
+  prefill.block_tables = table;
+  prefill.max_blocks = int64_t(table.size());
+  prefill.seqlen = {int32_t(ids.size())};
+  prefill.max_s = int64_t(ids.size());
+  model.forward(prefill, layers);
+  std::vector<std::vector<float>> rows;
+  for (int i = 0; i < decodes; ++i) {
+    const int32_t p = int32_t(ids.size()) + i;
+    ForwardBatch decode;
+    decode.input_ids = {int32_t((p * 13 + 5) % 512)};
+    decode.position_ids = {p};
+    decode.slots = {p};
+    decode.block_tables = table;
+    decode.max_blocks = int64_t(table.size());
+    decode.seqlen = {p + 1};
+    decode.max_s = p + 1;
+    EXPECT_LT(p + 1, block_size * int64_t(table.size()));
+    const Tensor logits = model.forward(decode, layers).logits;
+    rows.emplace_back(logits.data<float>(), logits.data<float>() + logits.dim(1));
+  }
+  return rows;
+}
+
+// A new cache may be allocated where the old one's first layer was while its other layers
+// land elsewhere: the steps recorded with the old cache must not be replayed on it.
+TEST(StepGraphs, ACacheSharingOnlyItsFirstLayerIsRecordedAgain) {
+  KvCacheOptions kv;
+  kv.block_size = 16;
+  kv.num_blocks = 4;
+  const std::vector<int32_t> first = {1, 50, 90, 7, 300, 12};
+  const std::vector<int32_t> second = {2, 400, 33, 81, 5, 260};  // no longer: no growth
+
+  CpuBackend eager_backend(2);
+  auto eager = CausalLM::load(testing::model_dir("llama-tiny"), eager_backend);
+  PagedKvCache eager_cache(*eager, kv);
+  const auto expected = decode_logits(*eager, eager_cache.layers(), second, 3);
+
+  RecordingCpuBackend backend;
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  PagedKvCache recorded_with(*model, kv), other(*model, kv);
+  decode_logits(*model, recorded_with.layers(), first, 3);
+  const int recordings = backend.recorded;
+  ASSERT_GE(recordings, 1);
+  std::vector<KvCacheLayer> sharing = other.layers();
+  sharing.front() = recorded_with.layers().front();
+  const auto got = decode_logits(*model, sharing, second, 3);
+  EXPECT_GT(backend.recorded, recordings);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "decode step " << i;
 }
 
 TEST(StepGraphs, NothingRecordedWhenTurnedOff) {
