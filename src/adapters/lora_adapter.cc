@@ -290,6 +290,38 @@ class AdapterDir {
 // is still far below this.
 constexpr size_t kMaxAdapterConfigBytes = size_t{16} << 20;
 
+size_t medusa_bytes(const MedusaHeads& heads) {
+  size_t n = 0;
+  for (const auto& blocks : heads.blocks)
+    for (const MedusaHeads::Block& b : blocks) n += b.weight.nbytes() + b.bias.nbytes();
+  for (const Tensor& out : heads.outputs) n += out.nbytes();
+  return n;
+}
+
+std::shared_ptr<const MedusaHeads> read_medusa(const std::string& name,
+                                               const AdapterDir& adapter_dir,
+                                               const ModelConfig& base,
+                                               const LoraAdapter::Files& files) {
+  const std::string where = adapter_label(name);
+  const auto heads_file = adapter_dir.open("medusa_lm_head.safetensors");
+  if (!heads_file) return nullptr;
+  const auto config_file = adapter_dir.open("config.json");
+  LORAX_CHECK(config_file, where, ": medusa_lm_head.safetensors without the heads' config.json");
+  const uint64_t file_bytes = file_size(*heads_file);
+  LORAX_CHECK(file_bytes <= files.max_file_bytes, where, ": medusa_lm_head.safetensors is ",
+              file_bytes, " bytes, more than the ", files.max_file_bytes, " an adapter may have");
+  try {
+    const std::string config = read_all(*config_file, "config.json", kMaxAdapterConfigBytes);
+    SafetensorsFile tensors =
+        SafetensorsFile::parse(MappedFile::map(*heads_file, "medusa_lm_head.safetensors"));
+    return MedusaHeads::parse(
+        name, config, "config.json",
+        CheckpointTensors::from_file(std::move(tensors), "medusa_lm_head.safetensors"), base);
+  } catch (const Error& e) {
+    fail(where, ": ", e.what());
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
@@ -299,11 +331,21 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
   const std::string where = adapter_label(name);
   const AdapterDir adapter_dir(where, dir, files);
   const auto config_file = adapter_dir.open("adapter_config.json");
-  // A request's adapter_id may not name Medusa heads: they draft for every request at once
-  // (--speculative-adapter), not per request as LoRA adapters do.
-  LORAX_CHECK(config_file || !adapter_dir.open("medusa_lm_head.safetensors"), where,
-              " holds Medusa heads, not a LoRA adapter: this server applies Medusa heads to "
-              "every request, given at start with --speculative-adapter");
+  // LoRAX's Medusa adapters: heads alone (config.json + medusa_lm_head.safetensors) or beside
+  // a LoRA adapter's files.
+  std::shared_ptr<const MedusaHeads> medusa = read_medusa(name, adapter_dir, base, files);
+  if (!config_file && medusa) {
+    auto adapter = std::make_shared<LoraAdapter>(Key{});
+    adapter->name_ = name;
+    adapter->dir_ = dir;
+    auto weights = std::make_shared<LoraWeightSet>();
+    weights->layers.resize(size_t(base.num_layers));
+    adapter->weights_ = std::move(weights);
+    adapter->nbytes_ = medusa_bytes(*medusa);
+    adapter->medusa_ = std::move(medusa);
+    log_info("loaded adapter '", name, "' from ", dir, ": Medusa heads alone");
+    return adapter;
+  }
   LORAX_CHECK(config_file, where, ": no adapter_config.json");
   const auto weights_file = adapter_dir.open("adapter_model.safetensors");
   if (!weights_file) {
@@ -331,6 +373,8 @@ std::shared_ptr<const LoraAdapter> LoraAdapter::load(const std::string& name,
   }();
   auto adapter = build(name, dir, config_text, weights, base);
   adapter->prompt_files_ = std::move(prompt_files);
+  if (medusa) adapter->nbytes_ += medusa_bytes(*medusa);  // the store's budget counts them
+  adapter->medusa_ = std::move(medusa);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   log_info("loaded adapter '", name, "' from ", dir, ": ", adapter->projections_,

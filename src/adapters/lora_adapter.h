@@ -19,6 +19,7 @@
 #include "backend/lora.h"
 #include "io/model_config.h"
 #include "io/safetensors.h"
+#include "model/medusa.h"
 
 namespace lorax {
 
@@ -90,6 +91,9 @@ class LoraAdapter {
   size_t nbytes() const { return nbytes_; }
   int64_t max_rank() const { return max_rank_; }
   const std::vector<std::string>& targets() const { return targets_; }  // e.g. "q_proj"
+  // LoRAX's Medusa adapter: speculative heads (on the host) read from the directory's
+  // config.json and medusa_lm_head.safetensors, alone or beside the LoRA weights; null if none.
+  const std::shared_ptr<const MedusaHeads>& medusa() const { return medusa_; }
 
  private:
   static std::shared_ptr<LoraAdapter> build(const std::string& name, const std::string& dir,
@@ -105,6 +109,7 @@ class LoraAdapter {
   size_t projections_ = 0;  // lora_A/lora_B pairs
   std::vector<std::string> targets_;
   std::map<std::string, std::string> prompt_files_;
+  std::shared_ptr<const MedusaHeads> medusa_;
 };
 
 // Random adapters in memory, for benchmarks and the demo: the layer targets given (every one

@@ -83,6 +83,10 @@ void Engine::validate(const GenerationRequest& request) const {
   const int64_t capacity = cache_.blocks().num_blocks() * cache_.block_size();
   LORAX_CHECK(needed <= capacity, "request needs ", needed,
               " tokens of KV cache but the cache holds ", capacity);
+  if (request.adapter && request.adapter->medusa()) {
+    const std::string refusal = model_.adapter_heads_refusal(*request.adapter->medusa());
+    LORAX_CHECK(refusal.empty(), "adapter '", request.adapter->name(), "': ", refusal);
+  }
 }
 
 void Engine::cancel(uint64_t request_id) {
@@ -361,7 +365,9 @@ int32_t Engine::adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
     if (!slot_adapter_[best]) break;
   }
   LORAX_CHECK(best < slot_adapter_.size(), "no free adapter slot for ", adapter->name());
-  model_.load_adapter(int64_t(best), adapter->weights());
+  // Heads alone take a slot for their heads; the LoRA kernels never see it (token_slot -1).
+  model_.load_adapter(int64_t(best), adapter->max_rank() > 0 ? adapter->weights() : nullptr,
+                      adapter->medusa());
   slot_adapter_[best] = adapter;
   slot_used_[best] = step_counter_;
   return int32_t(best);
@@ -370,15 +376,20 @@ int32_t Engine::adapter_slot(const std::shared_ptr<const LoraAdapter>& adapter,
 void Engine::fill_adapters(ForwardBatch& batch, const std::vector<Sequence*>& seqs,
                            const std::vector<int64_t>& tokens_per_seq) {
   ++step_counter_;
-  bool any = false;
+  bool any_lora = false, any_heads = false;
   for (size_t i = 0; i < seqs.size(); ++i) {
     const auto& adapter = seqs[i]->request.adapter;
     const int32_t slot = adapter ? adapter_slot(adapter, seqs) : -1;
-    any = any || slot >= 0;
-    batch.adapter_data.token_slot.insert(batch.adapter_data.token_slot.end(),
-                                         size_t(tokens_per_seq[i]), slot);
+    const int32_t lora = adapter && adapter->max_rank() > 0 ? slot : -1;
+    const int32_t heads = adapter && adapter->medusa() ? slot : -1;
+    any_lora = any_lora || lora >= 0;
+    any_heads = any_heads || heads >= 0;
+    auto& data = batch.adapter_data;
+    data.token_slot.insert(data.token_slot.end(), size_t(tokens_per_seq[i]), lora);
+    data.head_slot.insert(data.head_slot.end(), size_t(tokens_per_seq[i]), heads);
   }
-  if (!any) batch.adapter_data.token_slot.clear();  // a base-only step: no LoRA at all
+  if (!any_lora) batch.adapter_data.token_slot.clear();  // a base-only step: no LoRA at all
+  if (!any_heads) batch.adapter_data.head_slot.clear();
 }
 
 void Engine::warm_adapters(const std::vector<std::shared_ptr<const LoraAdapter>>& adapters) {

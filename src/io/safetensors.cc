@@ -134,6 +134,14 @@ CheckpointTensors CheckpointTensors::open_file(const std::string& path) {
   return out;
 }
 
+CheckpointTensors CheckpointTensors::from_file(SafetensorsFile file, const std::string& source) {
+  CheckpointTensors out;
+  out.source_ = source;
+  out.files_.push_back(std::move(file));
+  for (const auto& name : out.files_[0].names()) out.where_[name] = 0;
+  return out;
+}
+
 CheckpointTensors CheckpointTensors::open_dir(const std::string& dir) {
   namespace fs = std::filesystem;
   const fs::path root(dir);

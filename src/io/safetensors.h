@@ -53,6 +53,8 @@ class CheckpointTensors {
   static CheckpointTensors open_dir(const std::string& dir);
   // A single file (tests, adapters).
   static CheckpointTensors open_file(const std::string& path);
+  // A file already open and parsed; `source` names it in messages.
+  static CheckpointTensors from_file(SafetensorsFile file, const std::string& source);
 
   bool contains(const std::string& name) const { return where_.count(name) != 0; }
   std::vector<std::string> names() const;

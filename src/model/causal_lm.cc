@@ -83,6 +83,7 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
     ws_.logits = backend_.alloc({logits_rows_, config_.vocab_size}, DType::F32);
     if (heads > 0) {
       const int64_t rows = logits_rows_ * heads, V = config_.vocab_size;
+      ws_.medusa_in = backend_.alloc({logits_rows_, H}, a);
       ws_.medusa_x = backend_.alloc({rows, H}, a);
       // The block's product stays f32 until the residual sum is rounded once.
       ws_.medusa_y = backend_.alloc({logits_rows_, H}, DType::F32);
@@ -102,11 +103,33 @@ void CausalLM::ensure_capacity(int64_t tokens, int64_t sequences, int64_t lm_row
 void CausalLM::configure_adapter_slots(int64_t num_slots) {
   backend_.lora_configure(num_slots, config_.num_layers);
   slot_rank_.assign(size_t(num_slots), 0);
+  slot_heads_.assign(size_t(num_slots), nullptr);
 }
 
-void CausalLM::load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights) {
+std::string CausalLM::adapter_heads_refusal(const MedusaHeads& heads) const {
+  if (!medusa_)
+    return "Medusa adapters need the server started with Medusa heads of its own "
+           "(--speculative-adapter)";
+  if (heads.version != 2)
+    return "only version 2 Medusa adapters (scored by the model's LM head) may be given per "
+           "request; this one is version " +
+           std::to_string(heads.version);
+  if (heads.num_heads() != medusa_->num_heads())
+    return "a request's Medusa adapter must have as many heads as the server's (" +
+           std::to_string(medusa_->num_heads()) + "); this one has " +
+           std::to_string(heads.num_heads());
+  return "";
+}
+
+void CausalLM::load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights,
+                            std::shared_ptr<const MedusaHeads> heads) {
   LORAX_CHECK(slot >= 0 && slot < adapter_slots(), "adapter slot ", slot, " outside the pool of ",
               adapter_slots());
+  if (heads) {
+    const std::string refusal = adapter_heads_refusal(*heads);
+    LORAX_CHECK(refusal.empty(), "adapter '", heads->name, "': ", refusal);
+  }
+  slot_heads_[size_t(slot)] = heads ? heads->upload(backend_, activation_) : nullptr;
   const int64_t rank = weights ? max_rank_of(*weights) : 0;
   if (rank > capacity_.max_lora_rank) {
     capacity_.max_lora_rank = rank;
@@ -165,6 +188,12 @@ void CausalLM::check_batch(const ForwardBatch& b, const std::vector<KvCacheLayer
   for (int32_t s : slots)
     LORAX_CHECK(s == -1 || (s >= 0 && s < adapter_slots() && slot_rank_[size_t(s)] > 0),
                 "forward: adapter slot ", s, " holds no adapter");
+  const auto& head_slots = b.adapter_data.head_slot;
+  LORAX_CHECK(head_slots.empty() || head_slots.size() == T,
+              "forward: adapter_data must give one head slot per token");
+  for (int32_t s : head_slots)
+    LORAX_CHECK(s == -1 || (s >= 0 && s < adapter_slots() && slot_heads_[size_t(s)]),
+                "forward: adapter slot ", s, " holds no Medusa heads");
 }
 
 std::vector<int32_t> CausalLM::lm_rows_of(const ForwardBatch& b) const {
@@ -228,11 +257,35 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b,
   const int64_t lora_at[] = {pack.add(token_segs.start), pack.add(token_segs.slot),
                              pack.add(token_segs.row_slot), pack.add(lm_segs.start),
                              pack.add(lm_segs.slot), pack.add(lm_segs.row_slot)};
-  std::vector<int32_t> order;  // speculative heads: head-major rows to row-major
+  // Speculative heads: lm rows grouped by the heads scoring them, in order of first use.
   const int64_t R = int64_t(lm_rows.size()), S = medusa_ ? medusa_->num_heads() : 0;
-  for (int64_t r = 0; r < R; ++r)
-    for (int64_t i = 0; i < S; ++i) order.push_back(int32_t(i * R + r));
-  const int64_t order_at = pack.add(order);
+  std::vector<StepInputs::HeadGroup> groups;
+  std::vector<int32_t> gathered, order;
+  if (S > 0) {
+    std::vector<const MedusaHeads*> row_heads(size_t(R), medusa_.get());
+    if (!b.adapter_data.head_slot.empty())
+      for (int64_t r = 0; r < R; ++r)
+        if (const int32_t s = b.adapter_data.head_slot[size_t(lm_rows[size_t(r)])]; s >= 0)
+          row_heads[size_t(r)] = slot_heads_[size_t(s)].get();
+    std::vector<size_t> group_of(static_cast<size_t>(R));
+    std::vector<int64_t> place(static_cast<size_t>(R));
+    for (int64_t r = 0; r < R; ++r) {
+      if (std::none_of(groups.begin(), groups.end(),
+                       [&](const auto& g) { return g.heads == row_heads[size_t(r)]; })) {
+        groups.push_back({row_heads[size_t(r)], int64_t(gathered.size()), 0});
+        for (int64_t q = r; q < R; ++q)
+          if (row_heads[size_t(q)] == groups.back().heads) {
+            group_of[size_t(q)] = groups.size() - 1;
+            place[size_t(q)] = groups.back().count++;
+            gathered.push_back(int32_t(q));
+          }
+      }
+      const auto& g = groups[group_of[size_t(r)]];
+      for (int64_t i = 0; i < S; ++i)
+        order.push_back(int32_t(S * g.start + i * g.count + place[size_t(r)]));
+    }
+  }
+  const int64_t gathered_at = pack.add(gathered), order_at = pack.add(order);
 
   ensure_capacity(b.num_tokens(), b.num_sequences(), int64_t(lm_rows.size()),
                   int64_t(pack.data().size()));
@@ -246,7 +299,11 @@ CausalLM::StepInputs CausalLM::upload_inputs(const ForwardBatch& b,
   in.positions = pack.view(device, pos);
   in.slots = pack.view(device, slots);
   in.lm_rows = pack.view(device, lm);
-  if (S > 0) in.speculative_order = pack.view(device, order_at);
+  if (S > 0) {
+    in.head_groups = std::move(groups);
+    in.speculative_rows = pack.view(device, gathered_at);
+    in.speculative_order = pack.view(device, order_at);
+  }
   in.chunks.cu_seqlens_q = pack.view(device, cu_at);
   in.chunks.seqlens_k = pack.view(device, len_at);
   in.chunks.block_tables = pack.view(device, tables).reshape({b.num_sequences(), b.max_blocks});
@@ -383,20 +440,30 @@ void CausalLM::set_speculative_heads(std::shared_ptr<const MedusaHeads> heads) {
 }
 
 Tensor CausalLM::run_speculative_heads(const Tensor& lm_normed, const StepInputs& in, int64_t R) {
-  const MedusaHeads& m = *medusa_;
-  const int64_t S = m.num_heads(), V = config_.vocab_size;
-  for (int64_t i = 0; i < S; ++i) {
-    Tensor x = ws_.medusa_x.rows(i * R, (i + 1) * R);
-    if (m.num_layers == 0) backend_.copy(lm_normed, x);
-    const Tensor* from = &lm_normed;
-    for (const MedusaHeads::Block& block : m.blocks[size_t(i)]) {
-      Tensor y = ws_.medusa_y.rows(0, R);
-      backend_.linear(*from, block.weight, y);
-      backend_.bias_silu_residual(*from, y, block.bias, x);
-      from = &x;
+  const int64_t S = medusa_->num_heads(), V = config_.vocab_size;
+  for (const StepInputs::HeadGroup& g : in.head_groups) {
+    const MedusaHeads& m = *g.heads;
+    const int64_t n = g.count;
+    // One group of every row in order (no adapter brought heads): the rows as they are.
+    Tensor rows = lm_normed;
+    if (in.head_groups.size() > 1) {
+      rows = ws_.medusa_in.rows(g.start, g.start + n);
+      backend_.gather_rows(lm_normed, in.speculative_rows.rows(g.start, g.start + n), rows);
     }
-    Tensor logits = ws_.head_logits.rows(i * R, (i + 1) * R);
-    backend_.linear(x, m.version == 1 ? m.outputs[size_t(i)] : weights_.lm_head, logits);
+    for (int64_t i = 0; i < S; ++i) {
+      const int64_t at = S * g.start + i * n;
+      Tensor x = ws_.medusa_x.rows(at, at + n);
+      if (m.num_layers == 0) backend_.copy(rows, x);
+      const Tensor* from = &rows;
+      for (const MedusaHeads::Block& block : m.blocks[size_t(i)]) {
+        Tensor y = ws_.medusa_y.rows(0, n);
+        backend_.linear(*from, block.weight, y);
+        backend_.bias_silu_residual(*from, y, block.bias, x);
+        from = &x;
+      }
+      Tensor logits = ws_.head_logits.rows(at, at + n);
+      backend_.linear(x, m.version == 1 ? m.outputs[size_t(i)] : weights_.lm_head, logits);
+    }
   }
   Tensor spec = ws_.speculative.rows(0, R * S);
   backend_.gather_rows(ws_.head_logits.rows(0, S * R), in.speculative_order, spec);

@@ -66,9 +66,15 @@ class CausalLM {
   int64_t planned_tokens() const { return capacity_.max_tokens; }
 
   // The adapter pool: `num_slots` slots on the backend; load_adapter puts an adapter's weights
-  // into one (nullptr empties it). Steps name slots in adapter_data.token_slot.
+  // into one (nullptr empties it), and its Medusa heads (on the host, uploaded here) if it has
+  // any: those must be version 2 with as many heads as the model's own (set_speculative_heads),
+  // which score every row that names no other. Steps name slots in adapter_data.token_slot and
+  // head_slot.
   void configure_adapter_slots(int64_t num_slots);
-  void load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights);
+  void load_adapter(int64_t slot, std::shared_ptr<const LoraWeightSet> weights,
+                    std::shared_ptr<const MedusaHeads> heads = nullptr);
+  // Why `heads` cannot ride on this model as a request's adapter ("" when they can).
+  std::string adapter_heads_refusal(const MedusaHeads& heads) const;
   int64_t adapter_slots() const { return int64_t(slot_rank_.size()); }
 
   ForwardOutput forward(const ForwardBatch& batch, std::vector<KvCacheLayer>& kv_cache);
@@ -92,7 +98,16 @@ class CausalLM {
   // Views of one step's inputs in the device step buffer.
   struct StepInputs {
     Tensor input_ids, positions, slots, lm_rows;
-    Tensor speculative_order;  // [R * S]: row r * S + i of the heads' logits is i * R + r
+    // Speculative heads: the lm rows grouped by the heads that score them (one group unless
+    // adapters bring their own), gathered in group order by speculative_rows; group g's head i
+    // logits are rows [S * start + i * count, + count) of head_logits, and speculative_order
+    // maps row r * S + i of the result there.
+    struct HeadGroup {
+      const MedusaHeads* heads;
+      int64_t start, count;
+    };
+    std::vector<HeadGroup> head_groups;
+    Tensor speculative_rows, speculative_order;
     AttentionChunks chunks;
     LoraStep lora_tokens, lora_lm;
   };
@@ -101,7 +116,7 @@ class CausalLM {
     Tensor hidden, normed, qkv, attn, out, gate_up, act;
     Tensor lm_hidden, lm_normed, logits;
     // Speculative heads: hidden states and logits head-major ([S * rows, .]), then [rows * S, V].
-    Tensor medusa_x, medusa_y, head_logits, speculative;
+    Tensor medusa_in, medusa_x, medusa_y, head_logits, speculative;
     Tensor step_host, step_device;  // packed i32 step inputs: pinned staging and device copy
   };
   void check_batch(const ForwardBatch& batch, const std::vector<KvCacheLayer>& kv_cache) const;
@@ -131,6 +146,7 @@ class CausalLM {
   Workspace ws_;
   std::vector<int64_t> slot_rank_;  // largest rank of the adapter in each slot, 0 when empty
   std::shared_ptr<const MedusaHeads> medusa_;
+  std::vector<std::shared_ptr<const MedusaHeads>> slot_heads_;  // adapters' heads, on the device
 
   // Recorded decode steps by (padded batch size, padded context). They hold the addresses of
   // the workspace and of the KV cache they were recorded with: growing the workspace or

@@ -14,6 +14,9 @@ namespace lorax {
 // model turns runs of equal slots into segments.
 struct AdapterBatchData {
   std::vector<int32_t> token_slot;  // [T]; empty: the whole step is the base model
+  // [T] or empty: the slot whose Medusa heads (CausalLM::load_adapter) score a token's logits
+  // row, -1 for the model's own heads. Independent of token_slot: an adapter may be heads alone.
+  std::vector<int32_t> head_slot;
   bool empty() const { return token_slot.empty(); }
 };
 

@@ -1,5 +1,6 @@
 #include "model/medusa.h"
 
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,13 @@ Tensor f32_vector(const Tensor& t) {
   return out;
 }
 
+// A copy that outlives the mapped file.
+Tensor owned(const Tensor& t) {
+  Tensor out = Tensor::empty(t.shape(), t.dtype());
+  std::memcpy(out.raw(), t.raw(), t.nbytes());
+  return out;
+}
+
 }  // namespace
 
 bool MedusaHeads::is_medusa_dir(const std::string& dir) {
@@ -60,47 +68,86 @@ std::shared_ptr<const MedusaHeads> MedusaHeads::load(const std::string& name,
                                                      const std::string& dir,
                                                      const ModelConfig& config, Backend& backend,
                                                      DType activation) {
+  return read(name, dir, config)->upload(backend, activation);
+}
+
+std::shared_ptr<const MedusaHeads> MedusaHeads::upload(Backend& backend, DType activation) const {
+  auto heads = std::make_shared<MedusaHeads>(*this);
+  for (auto& blocks : heads->blocks)
+    for (Block& b : blocks) {
+      b.weight = upload_matrix(backend, b.weight, activation);
+      b.bias = backend.upload(b.bias);
+    }
+  for (Tensor& out : heads->outputs) out = upload_matrix(backend, out, activation);
+  return heads;
+}
+
+std::shared_ptr<const MedusaHeads> MedusaHeads::read(const std::string& name,
+                                                     const std::string& dir,
+                                                     const ModelConfig& config) {
+  const std::string file = dir + "/medusa_lm_head.safetensors";
   const std::string config_path = dir + "/config.json";
-  const json c = read_config(dir);
+  read_config(dir);  // names a missing or broken config.json before the weights
+  const std::string text = read_text_file(config_path);
+  configured_heads(name, text, config_path, config);  // and a config that does not fit
+  LORAX_CHECK(std::filesystem::is_regular_file(file), dir, ": no medusa_lm_head.safetensors");
+  return parse(name, text, config_path, CheckpointTensors::open_file(file), config);
+}
+
+std::shared_ptr<MedusaHeads> MedusaHeads::configured_heads(const std::string& name,
+                                                           std::string_view config_json,
+                                                           const std::string& config_path,
+                                                           const ModelConfig& config) {
+  json c;
+  try {
+    c = json::parse(config_json);
+  } catch (const json::parse_error& e) {
+    throw Error(config_path + ": not valid JSON (" + e.what() + ")");
+  }
+  LORAX_CHECK(c.is_object(), config_path, ": not a JSON object");
   auto heads = std::make_shared<MedusaHeads>();
   heads->name = name;
-  const int64_t num_heads = count_field(c, config_path, "medusa_num_heads", 1);
+  heads->blocks.resize(size_t(count_field(c, config_path, "medusa_num_heads", 1)));
   heads->num_layers = count_field(c, config_path, "medusa_num_layers", 0);
   // TGI's first Medusa checkpoints had no version: they are version 1 (own output matrices).
   const json version = c.value("version", json(1));
   LORAX_CHECK(version == 1 || version == 2, config_path, ": \"version\" must be 1 or 2, got ",
               version.dump());
   heads->version = version.get<int>();
-  const int64_t H = config.hidden_size, V = config.vocab_size;
   for (const char* key : {"hidden_size", "vocab_size"})
     if (c.contains(key)) {
-      const int64_t want = std::string(key) == "hidden_size" ? H : V;
+      const int64_t want =
+          std::string(key) == "hidden_size" ? config.hidden_size : config.vocab_size;
       LORAX_CHECK(c[key] == want, config_path, ": \"", key, "\" is ", c[key].dump(),
                   " but the model's is ", want);
     }
+  return heads;
+}
 
-  const std::string file = dir + "/medusa_lm_head.safetensors";
-  LORAX_CHECK(std::filesystem::is_regular_file(file), dir, ": no medusa_lm_head.safetensors");
-  const CheckpointTensors tensors = CheckpointTensors::open_file(file);
-  for (int64_t i = 0; i < num_heads; ++i) {
+std::shared_ptr<const MedusaHeads> MedusaHeads::parse(const std::string& name,
+                                                      std::string_view config_json,
+                                                      const std::string& config_path,
+                                                      const CheckpointTensors& tensors,
+                                                      const ModelConfig& config) {
+  std::shared_ptr<MedusaHeads> heads = configured_heads(name, config_json, config_path, config);
+  const int64_t H = config.hidden_size, V = config.vocab_size;
+  for (int64_t i = 0; i < heads->num_heads(); ++i) {
     const std::string head = std::to_string(i) + ".";
-    std::vector<Block> blocks;
+    std::vector<Block>& blocks = heads->blocks[size_t(i)];
     for (int64_t l = 0; l < heads->num_layers; ++l) {
       const std::string p = head + std::to_string(l) + ".linear.";
       Block b;
-      b.weight = upload_matrix(backend, checked_weight(tensors, p + "weight", {H, H}), activation);
-      b.bias = backend.upload(f32_vector(checked_weight(tensors, p + "bias", {H})));
+      b.weight = owned(checked_weight(tensors, p + "weight", {H, H}));
+      b.bias = f32_vector(checked_weight(tensors, p + "bias", {H}));
       blocks.push_back(std::move(b));
     }
-    heads->blocks.push_back(std::move(blocks));
     if (heads->version == 1) {
       const std::string out = head + std::to_string(heads->num_layers) + ".weight";
-      heads->outputs.push_back(
-          upload_matrix(backend, checked_weight(tensors, out, {V, H}), activation));
+      heads->outputs.push_back(owned(checked_weight(tensors, out, {V, H})));
     }
   }
-  log_info("loaded Medusa heads '", name, "' from ", dir, ": ", num_heads, " heads of ",
-           heads->num_layers, " layers, version ", heads->version);
+  log_info("loaded Medusa heads '", name, "' (", tensors.source(), "): ", heads->num_heads(),
+           " heads of ", heads->num_layers, " layers, version ", heads->version);
   return heads;
 }
 

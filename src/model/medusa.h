@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/backend.h"
 #include "io/model_config.h"
+#include "io/safetensors.h"
 
 namespace lorax {
 
@@ -34,8 +36,26 @@ struct MedusaHeads {
   // medusa_num_heads).
   static bool is_medusa_dir(const std::string& dir);
   // Reads and checks the heads against the model (hidden size, vocabulary, every tensor's
-  // shape); a message names what is wrong and where. Matrices are kept as the backend keeps
-  // the model's for `activation`.
+  // shape); a message names what is wrong and where. The tensors stay on the host, as stored
+  // (biases widened to f32): reading never touches the device, so it may run off the engine
+  // thread.
+  static std::shared_ptr<const MedusaHeads> read(const std::string& name, const std::string& dir,
+                                                 const ModelConfig& config);
+  // read()'s checks on files already open: config.json's text (named `config_path` in
+  // messages) and the heads' tensors.
+  static std::shared_ptr<const MedusaHeads> parse(const std::string& name,
+                                                  std::string_view config_json,
+                                                  const std::string& config_path,
+                                                  const CheckpointTensors& tensors,
+                                                  const ModelConfig& config);
+  // config.json's checks: heads with their count, layers and version, and no tensors yet.
+  static std::shared_ptr<MedusaHeads> configured_heads(const std::string& name,
+                                                       std::string_view config_json,
+                                                       const std::string& config_path,
+                                                       const ModelConfig& config);
+  // These heads on the backend, matrices kept as the backend keeps the model's for `activation`.
+  std::shared_ptr<const MedusaHeads> upload(Backend& backend, DType activation) const;
+  // read() then upload().
   static std::shared_ptr<const MedusaHeads> load(const std::string& name, const std::string& dir,
                                                  const ModelConfig& config, Backend& backend,
                                                  DType activation);

@@ -100,6 +100,13 @@ PreparedGeneration prepare_generation(const GenerationSpec& spec, const ServerCo
   const ServerLimits& limits = context.limits;
   // The adapter first: its directory may carry the chat template the prompt is rendered with.
   ResolvedAdapter adapter = adapters.resolve(spec.adapter, flavor);
+  if (adapter.adapter && adapter.adapter->medusa()) {
+    const std::string refusal =
+        context.service.model().adapter_heads_refusal(*adapter.adapter->medusa());
+    if (!refusal.empty())
+      throw ApiError(ErrorKind::Validation, "adapter '" + adapter.adapter->name() + "': " + refusal,
+                     "adapter_id");
+  }
   std::vector<int32_t> ids = encode(spec.prompt, context, adapter.adapter.get());
   if (ids.empty())
     throw ApiError(ErrorKind::Validation, "the prompt is empty (no tokens)", "prompt");

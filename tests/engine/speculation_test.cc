@@ -2,10 +2,12 @@
 // seeded sampling, penalties, adapters, prompts chunked beside verifications), give their KV
 // slots back, and are accepted often enough on a real model to pay.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include <gtest/gtest.h>
 
+#include "adapters/lora_adapter.h"
 #include "backend/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -182,6 +184,71 @@ TEST_P(SpeculationFixtures, MedusaDraftsChangeNoOutput) {
 INSTANTIATE_TEST_SUITE_P(Models, SpeculationFixtures,
                          ::testing::ValuesIn(testing::fixture_models()),
                          [](const auto& info) { return testing::model_param_name(info.param); });
+
+// LoRAX's per-request Medusa adapters: heads alone, and heads beside a LoRA adapter's files,
+// score their own requests' rows in batches with the server's heads and plain LoRA requests;
+// no output changes. Heads of another kind are refused when the request is added.
+TEST(SpeculationAdapters, RequestMedusaAdaptersChangeNoOutput) {
+  namespace fs = std::filesystem;
+  CpuBackend backend(2);
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  const std::string v2 = testing::fixtures_dir() + "/medusa/llama-tiny-medusa-v2";
+  const std::string lora = testing::model_dir("llama-tiny") + "/adapters/lora-qv";
+  model->set_speculative_heads(MedusaHeads::load("v2", v2, model->config(), backend, DType::F32));
+  testing::TempDir dir;
+  for (const char* name : {"heads", "combined"}) {
+    fs::create_directories(dir.file(name));
+    for (const char* file : {"config.json", "medusa_lm_head.safetensors"})
+      fs::copy_file(v2 + "/" + file, dir.file(name) + "/" + file);
+  }
+  for (const char* file : {"adapter_config.json", "adapter_model.safetensors"})
+    fs::copy_file(lora + "/" + file, dir.file("combined") + "/" + file);
+  const std::vector<std::shared_ptr<const LoraAdapter>> adapters = {
+      nullptr, LoraAdapter::load("heads", dir.file("heads"), model->config()),
+      LoraAdapter::load("combined", dir.file("combined"), model->config()),
+      LoraAdapter::load("lora-qv", lora, model->config())};
+  ASSERT_TRUE(adapters[1]->medusa() && adapters[2]->medusa() && adapters[2]->max_rank() > 0);
+
+  auto run = [&](int64_t speculative_tokens, EngineStats* stats) {
+    EngineOptions o;
+    o.speculative_tokens = speculative_tokens;
+    o.max_active_adapters = 3;
+    Engine engine(*model, o);
+    std::map<uint64_t, std::vector<int32_t>> out;
+    for (const auto& c : testing::base_cases("llama-tiny"))
+      for (const auto& adapter : adapters) {
+        GenerationRequest r;
+        r.prompt_ids = c.input_ids;
+        r.max_new_tokens = 24;
+        r.ignore_eos = true;
+        r.adapter = adapter;
+        out[engine.add(r)];
+      }
+    while (engine.has_work())
+      for (const StepOutput& o : engine.step())
+        if (o.token) out[o.request_id].push_back(o.token->id);
+    if (stats) *stats = engine.stats();
+    return out;
+  };
+  const auto want = run(0, nullptr);
+  EngineStats stats;
+  const auto got = run(3, &stats);
+  EXPECT_EQ(got, want);
+  EXPECT_GT(stats.drafts_proposed, 0);
+
+  EngineOptions o;
+  Engine engine(*model, o);
+  GenerationRequest r;
+  r.prompt_ids = testing::base_cases("llama-tiny")[0].input_ids;
+  r.adapter = LoraAdapter::load("v1", testing::fixtures_dir() + "/medusa/llama-tiny-medusa-v1",
+                                model->config());
+  try {
+    engine.add(r);
+    ADD_FAILURE() << "version 1 heads were taken as a request's adapter";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("only version 2"), std::string::npos) << e.what();
+  }
+}
 
 class SpeculationEngine : public ::testing::Test {
  protected:

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +49,13 @@ ForwardOutput prompt_forward(CausalLM& model, PagedKvCache& cache,
   batch.max_s = int64_t(ids.size());
   ForwardOutput out = model.forward(batch, cache.layers());
   cache.blocks().release(table);
+  return out;
+}
+
+// A copy that the next forward (which reuses the workspace) leaves alone.
+Tensor kept(const Tensor& t) {
+  Tensor out = Tensor::empty(t.shape(), t.dtype());
+  std::memcpy(out.raw(), t.raw(), t.nbytes());
   return out;
 }
 
@@ -148,6 +157,121 @@ void expect_refused(const std::function<void()>& f, const std::string& words) {
   }
 }
 
+// Medusa v2 heads derived from the fixture's: the first `num_heads`, every weight times
+// `scale`, written under `dir` (with a LoRA adapter's files beside them when `lora` names one).
+std::string derived_heads(testing::TempDir& dir, int64_t num_heads, float scale,
+                          const std::string& lora = "") {
+  const std::string v2 = medusa_dir("llama-tiny-medusa-v2");
+  const CheckpointTensors src = CheckpointTensors::open_file(v2 + "/medusa_lm_head.safetensors");
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const std::string& name : src.names()) {
+    if (std::stoll(name.substr(0, name.find('.'))) >= num_heads) continue;
+    const Tensor t = src.get(name);
+    Tensor copy = Tensor::empty(t.shape(), DType::F32);
+    for (int64_t i = 0; i < t.numel(); ++i) copy.data<float>()[i] = t.data<float>()[i] * scale;
+    tensors.emplace_back(name, copy);
+  }
+  const std::string out = dir.file("heads-" + std::to_string(num_heads));
+  std::filesystem::create_directories(out);
+  testing::write_safetensors(out + "/medusa_lm_head.safetensors", tensors);
+  nlohmann::json config = nlohmann::json::parse(testing::read_file(v2 + "/config.json"));
+  config["medusa_num_heads"] = num_heads;
+  std::ofstream(out + "/config.json") << config.dump();
+  if (!lora.empty())
+    for (const char* file : {"adapter_config.json", "adapter_model.safetensors"})
+      std::filesystem::copy_file(lora + "/" + file, out + "/" + file);
+  return out;
+}
+
+// A request's Medusa adapter scores its own rows; the server's heads score the others, in the
+// same step, each row as it would be alone.
+TEST(MedusaHeads, AdapterHeadsScoreTheirOwnRowsInAMixedStep) {
+  CpuBackend backend(2);
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  testing::TempDir dir;
+  const std::string other = derived_heads(dir, 3, 0.5f);
+  const auto server_heads = MedusaHeads::load("v2", medusa_dir("llama-tiny-medusa-v2"),
+                                              model->config(), backend, DType::F32);
+  const auto adapter = LoraAdapter::load("other", other, model->config());
+  ASSERT_TRUE(adapter->medusa());
+  model->set_speculative_heads(server_heads);
+  model->configure_adapter_slots(2);
+  model->load_adapter(1, nullptr, adapter->medusa());
+
+  const auto cases = testing::base_cases("llama-tiny");
+  ASSERT_GE(cases.size(), 2u);
+  const std::vector<int32_t>& a = cases[0].input_ids;
+  const std::vector<int32_t>& b = cases[1].input_ids;
+  KvCacheOptions kv;
+  kv.block_size = 16;
+  kv.num_blocks = 64;
+  PagedKvCache cache(*model, kv);
+  // Rows 0..|b|-1: b with the adapter's heads; then a with the server's, b first so the two
+  // groups are not in row order.
+  ForwardBatch batch;
+  std::vector<int32_t> table_b, table_a;
+  cache.blocks().allocate(cache.blocks_for(int64_t(b.size())), table_b);
+  cache.blocks().allocate(cache.blocks_for(int64_t(a.size())), table_a);
+  const int64_t width = int64_t(std::max(table_a.size(), table_b.size()));
+  for (const auto& [ids, table, slot] :
+       {std::tuple(&b, &table_b, 1), std::tuple(&a, &table_a, -1)}) {
+    for (size_t p = 0; p < ids->size(); ++p) {
+      batch.input_ids.push_back((*ids)[p]);
+      batch.position_ids.push_back(int32_t(p));
+      batch.slots.push_back((*table)[p / 16] * 16 + int32_t(p % 16));
+      batch.lm_head_indices.push_back(int32_t(batch.input_ids.size()) - 1);
+      batch.adapter_data.head_slot.push_back(slot);
+    }
+    std::vector<int32_t> row(size_t(width), 0);
+    std::copy(table->begin(), table->end(), row.begin());
+    batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
+    batch.seqlen.push_back(int32_t(ids->size()));
+  }
+  batch.cu_seqlen_prefill = {0, int32_t(b.size()), int32_t(a.size() + b.size())};
+  batch.max_blocks = width;
+  batch.max_s = int64_t(std::max(a.size(), b.size()));
+  const ForwardOutput mixed = model->forward(batch, cache.layers());
+  const Tensor mixed_spec = kept(mixed.speculative_logits);
+  const int64_t S = 3, V = model->config().vocab_size, nb = int64_t(b.size());
+  ASSERT_EQ(mixed.speculative_logits.shape(), Shape({int64_t(a.size() + b.size()), S, V}));
+
+  PagedKvCache alone_cache(*model, kv);
+  const Tensor want_a = kept(prompt_forward(*model, alone_cache, a).speculative_logits);
+  const Tensor server_b = kept(prompt_forward(*model, alone_cache, b).speculative_logits);
+  model->set_speculative_heads(
+      MedusaHeads::load("other", other, model->config(), backend, DType::F32));
+  const Tensor want_b = kept(prompt_forward(*model, alone_cache, b).speculative_logits);
+  const Tensor got = mixed_spec.reshape({int64_t(a.size() + b.size()), S * V});
+  EXPECT_LT(max_abs_diff(got.rows(0, nb), want_b.reshape({nb, S * V})), 1e-5);
+  EXPECT_LT(max_abs_diff(got.rows(nb, nb + int64_t(a.size())),
+                         want_a.reshape({int64_t(a.size()), S * V})),
+            1e-5);
+  // The two sets of heads differ, so the rows could not pass by scoring both with one.
+  EXPECT_GT(max_abs_diff(want_b, server_b), 1e-2);
+}
+
+// Heads beside a LoRA adapter's files (LoRAX's combined Medusa adapters) load as both; heads in
+// another number than the server's are refused naming both counts.
+TEST(MedusaHeads, AdapterHeadsBesideLoraAndTheirCount) {
+  CpuBackend backend(1);
+  auto model = CausalLM::load(testing::model_dir("llama-tiny"), backend);
+  testing::TempDir dir;
+  const auto combined = LoraAdapter::load(
+      "combined",
+      derived_heads(dir, 3, 1.0f, testing::model_dir("llama-tiny") + "/adapters/lora-qv"),
+      model->config());
+  EXPECT_GT(combined->max_rank(), 0);
+  ASSERT_TRUE(combined->medusa());
+  EXPECT_EQ(combined->medusa()->num_heads(), 3);
+  model->set_speculative_heads(MedusaHeads::load("v2", medusa_dir("llama-tiny-medusa-v2"),
+                                                 model->config(), backend, DType::F32));
+  const auto two = LoraAdapter::load("two", derived_heads(dir, 2, 1.0f), model->config());
+  EXPECT_NE(model->adapter_heads_refusal(*two->medusa())
+                .find("as many heads as the server's (3); this one has 2"),
+            std::string::npos)
+      << model->adapter_heads_refusal(*two->medusa());
+}
+
 TEST(MedusaHeads, RefusesHeadsThatDoNotFit) {
   CpuBackend backend(1);
   auto llama = CausalLM::load(testing::model_dir("llama-tiny"), backend);
@@ -159,9 +283,18 @@ TEST(MedusaHeads, RefusesHeadsThatDoNotFit) {
   // Gemma's forward has no speculative logits.
   expect_refused([&] { gemma->set_speculative_heads(heads); }, "cannot be used with a gemma model");
   // Heads made for another width, broken configs, missing tensors.
-  // A request's adapter must be a LoRA adapter: Medusa heads are given at start.
-  expect_refused([&] { LoraAdapter::load("heads", v2, llama->config()); },
-                 "holds Medusa heads, not a LoRA adapter");
+  // As a request's adapter, heads ride only beside the server's own, in kind and number.
+  auto as_adapter = LoraAdapter::load("heads", v2, llama->config());
+  ASSERT_TRUE(as_adapter->medusa());
+  EXPECT_EQ(as_adapter->max_rank(), 0);
+  EXPECT_NE(llama->adapter_heads_refusal(*as_adapter->medusa()).find("--speculative-adapter"),
+            std::string::npos);
+  llama->set_speculative_heads(heads);
+  EXPECT_EQ(llama->adapter_heads_refusal(*as_adapter->medusa()), "");
+  const auto v1 = LoraAdapter::load("v1", medusa_dir("llama-tiny-medusa-v1"), llama->config());
+  EXPECT_NE(llama->adapter_heads_refusal(*v1->medusa()).find("only version 2"), std::string::npos);
+  llama->configure_adapter_slots(1);
+  expect_refused([&] { llama->load_adapter(0, nullptr, v1->medusa()); }, "only version 2");
   testing::TempDir dir;
   auto write_config = [&](const std::string& text) {
     std::ofstream(dir.file("config.json")) << text;

@@ -1,5 +1,7 @@
 #include "server_fixture.h"
 
+#include "model/medusa.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -45,6 +47,9 @@ httplib::Client client_for(int port) {
 TestServer::TestServer(TestServerOptions options) {
   const std::string dir = model_dir("stories260K");
   model = CausalLM::load(dir, backend);
+  if (!options.speculative_heads.empty())
+    model->set_speculative_heads(MedusaHeads::load("heads", options.speculative_heads,
+                                                   model->config(), backend, DType::F32));
   ServiceOptions service_options;
   service_options.max_concurrent_requests = options.max_concurrent_requests;
   service_options.engine.max_running = options.max_running;

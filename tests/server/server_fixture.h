@@ -32,6 +32,7 @@ struct TestServerOptions {
   int64_t max_concurrent_requests = 64;
   int64_t max_running = 256;  // sequences the engine runs at once
   int64_t speculative_tokens = 0;  // prompt-lookup drafts per step (EngineOptions)
+  std::string speculative_heads;   // a Medusa directory: the server's own heads
   std::optional<std::string> api_key;
   std::optional<std::string> adapter_root;
   bool tokenizer = true;

@@ -3,7 +3,10 @@
 // counting the accepted drafts, the per-request switch, and the acceptance in /metrics.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "server_fixture.h"
+#include "support/fixtures.h"
 
 namespace lorax::testing {
 namespace {
@@ -49,6 +52,43 @@ TEST_F(SpeculationServer, AnswersAreTheSameAndSkippedTokensCountTheDrafts) {
     EXPECT_GT(got.json["details"]["skipped_tokens"].get<int64_t>(), 0) << extra.dump();
     EXPECT_EQ(want.json["details"]["skipped_tokens"], 0);
   }
+}
+
+// LoRAX's per-request Medusa adapters: version 2 heads as many as the server's serve their
+// request (the story model has llama-tiny's width and vocabulary); others get a 422 saying why.
+TEST(SpeculationServerAdapters, MedusaAdapterIdsThatFitServeAndOthersAreRefused) {
+  namespace fs = std::filesystem;
+  TempDir root;
+  const std::string medusa = fixtures_dir() + "/medusa/";
+  for (const char* name : {"llama-tiny-medusa-v2", "llama-tiny-medusa-v1"}) {
+    fs::create_directories(root.file(name));
+    for (const char* file : {"config.json", "medusa_lm_head.safetensors"})
+      fs::copy_file(medusa + name + "/" + file, root.file(name) + "/" + file);
+  }
+  TestServerOptions o;
+  o.speculative_tokens = 3;
+  o.speculative_heads = medusa + "llama-tiny-medusa-v2";
+  o.adapter_root = root.path();
+  TestServer heads(o);
+  TestServerOptions no_heads_options;
+  no_heads_options.adapter_root = root.path();
+  TestServer no_heads(no_heads_options);
+  TestServer plain;
+  auto request = [](const char* adapter) {
+    return story(32, {{"adapter_id", adapter}, {"adapter_source", "local"}});
+  };
+  const Reply want = plain.post("/generate", story(32));
+  const Reply got = heads.post("/generate", request("llama-tiny-medusa-v2"));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.json["generated_text"], want.json["generated_text"]);
+  const Reply v1 = heads.post("/generate", request("llama-tiny-medusa-v1"));
+  EXPECT_EQ(v1.status, 422) << v1.body;
+  EXPECT_NE(v1.body.find("only version 2 Medusa adapters"), std::string::npos) << v1.body;
+  const Reply none = no_heads.post("/generate", request("llama-tiny-medusa-v2"));
+  EXPECT_EQ(none.status, 422) << none.body;
+  EXPECT_NE(none.body.find("Medusa adapters need the server started with Medusa heads"),
+            std::string::npos)
+      << none.body;
 }
 
 TEST_F(SpeculationServer, StreamsAndStopSequencesEndWhereTheyWould) {
